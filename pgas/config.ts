@@ -27,7 +27,7 @@ export const DEFAULT_CONFIG: Readonly<PgasConfig> = Object.freeze({
   queues: 8,
   queueDepth: 4096,
   maxPassiveBytes: 1 << 20,
-  collectiveChunkBytes: 4 << 20,
+  collectiveChunkBytes: 1 << 20,
   spinMicros: 30,
 });
 

@@ -9,7 +9,12 @@
  *   directory   Float64[size * slots] byte size of segment `slot` on rank `r` (0: none), so that the
  *                                    caller can check a remote range without asking the target
  */
+import type { PgasConfig } from './config.js';
+
+/** Segment slots above the user's ids (maxSegments..) hold the collectives' buffers. */
 export const INTERNAL_SEGMENTS = 16;
+/** Queues above the user's (config.queues..) carry the collectives' own traffic. */
+export const INTERNAL_QUEUES = 1;
 
 export const Q_COMPLETED = 0;
 export const Q_ERROR_STATUS = 1;
@@ -39,8 +44,10 @@ export class SharedState {
     this.queues = new Int32Array(buffer, dirBytes + size * 4 + 4, queueCount * QUEUE_WORDS);
   }
 
-  static create(size: number, queueCount: number, maxSegments: number): SharedState {
-    const slots = maxSegments + INTERNAL_SEGMENTS;
+  /** Every transport sizes its shared state this way: user queues + internal, user slots + internal. */
+  static create(size: number, config: Pick<PgasConfig, 'queues' | 'maxSegments'>): SharedState {
+    const queueCount = config.queues + INTERNAL_QUEUES;
+    const slots = config.maxSegments + INTERNAL_SEGMENTS;
     const bytes = size * slots * 8 + size * 4 + 4 + queueCount * QUEUE_WORDS * 4;
     const state = new SharedState(new SharedArrayBuffer(bytes), size, queueCount, slots);
     state.health.fill(1);

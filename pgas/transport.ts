@@ -40,7 +40,10 @@ export interface PassiveMessage {
  * `shared.complete(queue, status, rank)` exactly once per posted operation (status 0 on success,
  * a WireStatus otherwise), after the operation is complete: for a put, the data is in the remote
  * segment; for a get, in the local one; for putNotify, the notification is set after its data.
- * Operations of one queue to one rank are applied in posting order.
+ * Operations of one queue to one rank are applied in posting order. Queue numbers run to
+ * `shared.queueCount - 1` (the last INTERNAL_QUEUES are the context's own, for collectives); at most
+ * `shared.queueCount * config.queueDepth` operations are outstanding at once. Ops with
+ * `rank === this.rank` never reach a transport: the context applies them itself.
  */
 export interface Transport {
   readonly kind: TransportKind;

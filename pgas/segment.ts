@@ -1,0 +1,29 @@
+import type { LocalSegment } from './transport.js';
+
+/**
+ * A segment as the user sees it: views over memory the transport allocated. `f32` covers the whole
+ * segment (its byte size is a multiple of 4); offsets in one-sided calls are in bytes, as in GASPI.
+ */
+export class Segment {
+  readonly id: number;
+  readonly bytes: number;
+  readonly buffer: SharedArrayBuffer;
+  readonly f32: Float32Array;
+  readonly u8: Uint8Array;
+  /** notification words (ids, then the change counter) */
+  readonly notifications: Int32Array;
+
+  constructor(id: number, memory: LocalSegment) {
+    this.id = id;
+    this.bytes = memory.bytes;
+    this.buffer = memory.data;
+    this.f32 = new Float32Array(memory.data, 0, memory.bytes >>> 2);
+    this.u8 = new Uint8Array(memory.data, 0, memory.bytes);
+    this.notifications = new Int32Array(memory.notifications);
+  }
+
+  /** A Float64Array view of the segment (its length rounded down to whole elements). */
+  f64(): Float64Array {
+    return new Float64Array(this.buffer, 0, Math.floor(this.bytes / 8));
+  }
+}
