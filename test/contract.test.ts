@@ -26,3 +26,12 @@ for (const [transport, size, names] of plans) {
     });
   }
 }
+
+for (const [transport, size] of [['threads', 3], ['uws', 3]] as const) {
+  test.serial(`${transport} x${size}: a rank that dies is seen dead and fails calls, not hangs`, async (t) => {
+    const result = await runJob({ transport, size, fixture: 'contract.js', args: ['death'], timeoutMs: 60000 });
+    t.deepEqual(passedRanks(result, 'death'), [0, 1], result.stderr);
+    if (transport === 'threads') t.deepEqual(result.codes, [7]);
+    else t.deepEqual(result.codes, [0, 0, 7]);
+  });
+}
