@@ -16,15 +16,15 @@ ctx.putNotify(0, 0, right, 0, 1024, 64, 1, rank + 1, 0);
 await ctx.wait(0);
 const [id] = await ctx.waitNotify(0, 1, 1, 10000);
 const from = ctx.resetNotify(0, id!) - 1;
-console.log(`putNotify: got 16 floats = ${seg.f32[256]} from rank ${from} (notification ${id})`);
+console.log(`rank ${rank} putNotify: got 16 floats = ${seg.f32[256]} from rank ${from} (notification ${id})`);
 
 ctx.get(0, 2048, left, 0, 0, 64, 0);
 await ctx.wait(0);
-console.log(`get: read rank ${left}'s first float = ${seg.f32[512]}`);
+console.log(`rank ${rank} get: read rank ${left}'s first float = ${seg.f32[512]}`);
 
 const counter = await ctx.fetchAdd(0, 0, 3072, 1n);
 const vector = new Float64Array([rank, 1]);
 await ctx.allreduce(vector, vector, 'sum');
 await ctx.barrier();
-console.log(`fetchAdd on rank 0 returned ${counter}; allreduce: sum of ranks = ${vector[0]}, ranks = ${vector[1]}`);
+console.log(`rank ${rank} fetchAdd on rank 0 returned ${counter}; allreduce: sum of ranks = ${vector[0]}, ranks = ${vector[1]}`);
 await ctx.close();

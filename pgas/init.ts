@@ -29,14 +29,37 @@ export async function init(options: InitOptions = {}): Promise<PgasContext> {
   if (process.env.PGAS_TRANSPORT === 'threads' && !process.env.PGAS_RANK) {
     return hostThreadRanks(config);
   }
-  const env = readRankEnvironment();
+  // PGAS_TRANSPORT=auto: ucx where the native addon is built and UCX starts, uws otherwise; the choice
+  // and its reason go to the log.
+  let autoNote: string | undefined;
+  let rankEnv = process.env;
+  if (process.env.PGAS_TRANSPORT === 'auto') {
+    const { chooseTransport } = await import('./transports/ucx/index.js');
+    const choice = chooseTransport('auto');
+    autoNote = choice.note;
+    rankEnv = { ...process.env, PGAS_TRANSPORT: choice.kind };
+  }
+  const env = readRankEnvironment(rankEnv);
+  if (autoNote) (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`pgas: rank ${env.rank}: ${autoNote}`);
   if (env.transport === 'threads') {
     throw new ConfigError('PGAS_TRANSPORT=threads runs all ranks in one process: set PGAS_SIZE and leave PGAS_RANK unset');
   }
-  if (env.transport === 'ucx') {
-    throw new ConfigError('PGAS_TRANSPORT=ucx: the native UCX transport is not built in this installation (see pgas-run --info)');
-  }
   const token = env.token ?? (await readTokenFromStdin());
+  if (env.transport === 'ucx') {
+    // Throws ConfigError naming the missing package (libucx-dev) when the addon is not built.
+    const { createUcxTransport } = await import('./transports/ucx/index.js');
+    const transport = await createUcxTransport({
+      rank: env.rank,
+      size: env.size,
+      config,
+      token,
+      rendezvous: env.rendezvous,
+      startupTimeoutMs: env.startupTimeoutMs,
+      heartbeatMs: env.heartbeatMs,
+      ...(options.log ? { log: options.log } : {}),
+    });
+    return PgasContext.open(transport, env.startupTimeoutMs);
+  }
   const { createUwsTransport } = await import('./transports/uws/index.js');
   const transport = await createUwsTransport({
     rank: env.rank,

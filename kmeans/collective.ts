@@ -1,0 +1,45 @@
+/**
+ * The few collective steps the K-Means run needs beyond a solver: agreeing that every rank's set-up
+ * worked (so that one rank's bad file fails the job cleanly instead of leaving the others waiting in
+ * an allreduce), and combining per-rank pieces into one array that every rank holds (each rank fills
+ * its own disjoint slot and an allreduce sums them; adding zeros is exact, so the result is bit-exact).
+ */
+import type { PgasContext } from '../pgas/index.js';
+import { KmeansError } from './errors.js';
+
+/** A rank failed while another was setting up: this rank did nothing wrong but stops too. */
+export class PeerSetupError extends KmeansError {
+  readonly ranks: number[];
+  constructor(ranks: number[]) {
+    super('ERR_KMEANS_USAGE', `rank${ranks.length > 1 ? 's' : ''} ${ranks.join(', ')} failed to set up the run (see ${ranks.length > 1 ? 'their' : 'its'} error); nothing was trained`);
+    this.ranks = ranks;
+  }
+}
+
+/** Run `work` on every rank; if it threw anywhere, every rank throws (its own error or PeerSetupError). */
+export async function agree<T>(ctx: PgasContext, work: () => T | Promise<T>): Promise<T> {
+  let result: T | undefined;
+  let failure: unknown;
+  try {
+    result = await work();
+  } catch (error) {
+    failure = error;
+  }
+  if (ctx.size > 1) {
+    const flags = new Float64Array(ctx.size);
+    flags[ctx.rank] = failure === undefined ? 0 : 1;
+    await ctx.allreduce(flags, flags, 'sum');
+    const failed = Array.from(flags.keys()).filter((r) => flags[r] !== 0);
+    if (failure === undefined && failed.length > 0) throw new PeerSetupError(failed);
+  }
+  if (failure !== undefined) throw failure;
+  return result as T;
+}
+
+/** Every rank contributes `mine` (its slot's content) at float `offset` of a `length`-float array; all get the whole. */
+export async function gatherSlots(ctx: PgasContext, mine: Float64Array, offset: number, length: number): Promise<Float64Array> {
+  const all = new Float64Array(length);
+  all.set(mine, offset);
+  if (ctx.size > 1) await ctx.allreduce(all, all, 'sum');
+  return all;
+}

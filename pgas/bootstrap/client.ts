@@ -1,0 +1,215 @@
+/**
+ * A rank's side of the rendezvous: connect (retrying until the startup timeout, since rank 0 may start
+ * later), register, receive the endpoint table, then keep the connection for heartbeats and death
+ * notices until `leave`.
+ */
+import { connect, type Socket } from 'node:net';
+import { hostname as osHostname } from 'node:os';
+import { BadTokenError, RendezvousError } from '../errors.js';
+import { formatEndpoint, MISSED_HEARTBEATS, readLines, writeLine, type FromRendezvous, type Member } from './protocol.js';
+
+export interface JoinOptions {
+  /** where the rendezvous listens */
+  host: string;
+  port: number;
+  rank: number;
+  size: number;
+  token: string;
+  /** host:port of this rank's data server, as peers should dial it */
+  endpoint: string;
+  startupTimeoutMs: number;
+  heartbeatMs: number;
+  /** called once per rank that the rendezvous declares dead; rank 0 when the rendezvous itself is lost */
+  onPeerDead: (rank: number) => void;
+  pid?: number;
+  hostname?: string;
+}
+
+const RETRY_MS = 100;
+
+export class RendezvousClient {
+  /** every rank's registration, indexed by rank */
+  readonly members: Member[];
+  private readonly socket: Socket;
+  private readonly options: JoinOptions;
+  private readonly timer: NodeJS.Timeout;
+  private lastSeen = Date.now();
+  private lastBeat = Date.now();
+  private ended = false;
+  private readonly dead = new Set<number>();
+
+  /** @internal joinRendezvous builds it once the table has arrived */
+  constructor(socket: Socket, members: Member[], options: JoinOptions) {
+    this.socket = socket;
+    this.members = members;
+    this.options = options;
+    this.timer = setInterval(() => this.beat(), options.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** @internal a line after the table */
+  onLine(line: FromRendezvous): void {
+    this.lastSeen = Date.now();
+    if (line.t === 'dead' && Number.isInteger(line.rank) && line.rank >= 0 && line.rank < this.options.size) this.declare(line.rank);
+    else if (line.t === 'bye') {
+      // The rendezvous ended cleanly (rank 0 closed): not a death; nobody watches health any more.
+      this.ended = true;
+      clearInterval(this.timer);
+      this.socket.end();
+    }
+  }
+
+  /** @internal the connection closed */
+  onClose(): void {
+    clearInterval(this.timer);
+    if (!this.ended) {
+      this.ended = true;
+      this.declare(0);
+    }
+  }
+
+  /** Say "leave" (a clean end: nobody reports this rank dead) and close the connection. */
+  leave(): void {
+    clearInterval(this.timer);
+    if (this.ended) return;
+    this.ended = true;
+    writeLine(this.socket, { t: 'leave' });
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** Close at once, without "leave" (the peers will see this rank die). */
+  destroy(): void {
+    clearInterval(this.timer);
+    this.ended = true;
+    this.socket.destroy();
+  }
+
+  private beat(): void {
+    const now = Date.now();
+    // A late timer means this thread was stalled: the rendezvous's silence is counted from now.
+    if (now - this.lastBeat > 2 * this.options.heartbeatMs) this.lastSeen = Math.max(this.lastSeen, now - this.options.heartbeatMs);
+    this.lastBeat = now;
+    const silent = now - this.lastSeen;
+    if (silent > MISSED_HEARTBEATS * this.options.heartbeatMs) {
+      this.ended = true;
+      this.socket.destroy();
+      clearInterval(this.timer);
+      this.declare(0);
+      return;
+    }
+    writeLine(this.socket, { t: 'hb' });
+  }
+
+  private declare(rank: number): void {
+    if (rank === this.options.rank || this.dead.has(rank)) return;
+    this.dead.add(rank);
+    this.options.onPeerDead(rank);
+  }
+}
+
+/**
+ * Register with the rendezvous and resolve once every rank has; rejects with BadTokenError (the
+ * rendezvous refused the token) or RendezvousError (unreachable, timed out, refused).
+ */
+export async function joinRendezvous(options: JoinOptions): Promise<RendezvousClient> {
+  const start = Date.now();
+  const where = formatEndpoint(options.host, options.port);
+  const socket = await connectWithRetry(options.host, options.port, start + options.startupTimeoutMs, where, options.startupTimeoutMs);
+  socket.setNoDelay(true);
+  return new Promise<RendezvousClient>((resolve, reject) => {
+    let client: RendezvousClient | undefined;
+    let settled = false;
+    let lastSeen = Date.now();
+    // Rank 0 answers within its own startup timeout; the hard limit only guards against a silent peer.
+    const hardDeadline = start + 2 * options.startupTimeoutMs + MISSED_HEARTBEATS * options.heartbeatMs;
+    const fail = (error: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearInterval(waiting);
+      socket.destroy();
+      reject(error);
+    };
+    const waiting = setInterval(() => {
+      const now = Date.now();
+      if (now - lastSeen > MISSED_HEARTBEATS * options.heartbeatMs || now > hardDeadline) {
+        fail(new RendezvousError(`rank ${options.rank}: the rendezvous at ${where} stopped answering before the job started`));
+      } else {
+        writeLine(socket, { t: 'hb' });
+      }
+    }, options.heartbeatMs);
+    waiting.unref();
+    readLines(
+      socket,
+      (value) => {
+        const line = value as FromRendezvous;
+        lastSeen = Date.now();
+        if (client) {
+          client.onLine(line);
+        } else if (line.t === 'error') {
+          const message = typeof line.message === 'string' ? line.message : 'refused';
+          fail(line.code === 'ERR_BAD_TOKEN' ? new BadTokenError(message) : new RendezvousError(message));
+        } else if (line.t === 'table') {
+          const members = checkTable(line.members, options.size);
+          if (typeof members === 'string') {
+            fail(new RendezvousError(`rank ${options.rank}: the rendezvous at ${where} sent a bad table: ${members}`));
+            return;
+          }
+          settled = true;
+          clearInterval(waiting);
+          client = new RendezvousClient(socket, members, options);
+          resolve(client);
+        }
+      },
+      // Garbage after the table: drop the connection, which reports rank 0 (the rendezvous) lost.
+      (why) => (client ? socket.destroy() : fail(new RendezvousError(`rank ${options.rank}: the rendezvous at ${where} sent ${why}`))),
+    );
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (client) client.onClose();
+      else fail(new RendezvousError(`rank ${options.rank}: the rendezvous at ${where} closed the connection before the job started (did rank 0 fail?)`));
+    });
+    writeLine(socket, {
+      t: 'register',
+      token: options.token,
+      rank: options.rank,
+      size: options.size,
+      endpoint: options.endpoint,
+      pid: options.pid ?? process.pid,
+      hostname: options.hostname ?? osHostname(),
+    });
+  });
+}
+
+function checkTable(members: unknown, size: number): Member[] | string {
+  if (!Array.isArray(members) || members.length !== size) return `expected ${size} members`;
+  for (let r = 0; r < size; r++) {
+    const m = members[r] as Partial<Member> | undefined;
+    if (!m || m.rank !== r || typeof m.endpoint !== 'string') return `entry ${r} is not rank ${r}'s`;
+  }
+  return members as Member[];
+}
+
+function connectWithRetry(host: string, port: number, deadline: number, where: string, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    let lastError = '';
+    const attempt = (): void => {
+      const socket = connect({ host, port });
+      const onError = (error: Error): void => {
+        socket.destroy();
+        lastError = error.message;
+        if (Date.now() + RETRY_MS > deadline) {
+          reject(new RendezvousError(`could not reach the rendezvous at ${where} within ${timeoutMs} ms (${lastError}); is rank 0 running with the same PGAS_RENDEZVOUS?`));
+        } else {
+          setTimeout(attempt, RETRY_MS);
+        }
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        resolve(socket);
+      });
+    };
+    attempt();
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * The rendezvous protocol: newline-delimited JSON over one TCP connection per rank, kept open for the
+ * whole job (it carries the heartbeats and the death notices).
+ *
+ *   rank -> rank 0   register {token, rank, size, endpoint, pid, hostname}, then hb, finally leave
+ *   rank 0 -> rank   table {members} | error {code, message}, then hb, dead {rank}, bye
+ */
+import type { Socket } from 'node:net';
+
+export interface Member {
+  rank: number;
+  /** host:port of the rank's data server */
+  endpoint: string;
+  pid: number;
+  hostname: string;
+}
+
+export interface RegisterLine extends Member {
+  t: 'register';
+  token: string;
+  size: number;
+}
+
+export type ToRendezvous = RegisterLine | { t: 'hb' } | { t: 'leave' };
+
+export type FromRendezvous =
+  | { t: 'table'; members: Member[] }
+  | { t: 'error'; code: 'ERR_BAD_TOKEN' | 'ERR_RENDEZVOUS'; message: string }
+  | { t: 'hb' }
+  | { t: 'dead'; rank: number }
+  | { t: 'bye' };
+
+/** A line longer than this is not ours (a table of 4096 ranks is well below it). */
+export const MAX_LINE_BYTES = 1 << 20;
+
+/** A rank is declared dead after this many heartbeat periods without a line from it. */
+export const MISSED_HEARTBEATS = 4;
+
+/**
+ * Feed a socket's bytes in, get whole JSON lines out. A line that does not parse, or that grows past
+ * MAX_LINE_BYTES, ends the connection through `onBad`.
+ */
+export function readLines(socket: Socket, onLine: (value: unknown) => void, onBad: (why: string) => void): void {
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const text = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (text.length === 0) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        onBad('a line that is not JSON');
+        return;
+      }
+      onLine(value);
+      if (socket.destroyed) return;
+    }
+    if (buffered.length > MAX_LINE_BYTES) onBad(`a line longer than ${MAX_LINE_BYTES} bytes`);
+  });
+}
+
+export function writeLine(socket: Socket, line: ToRendezvous | FromRendezvous): void {
+  if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(line)}\n`);
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/** The registration line, checked field by field; a string says what is wrong. */
+export function parseRegister(value: unknown): RegisterLine | string {
+  if (typeof value !== 'object' || value === null) return 'not an object';
+  const v = value as Record<string, unknown>;
+  if (v.t !== 'register') return `expected a registration, got '${String(v.t)}'`;
+  if (typeof v.token !== 'string') return 'no token';
+  if (!isInt(v.rank) || v.rank < 0) return 'rank is not a non-negative integer';
+  if (!isInt(v.size) || v.size < 1) return 'size is not a positive integer';
+  if (typeof v.endpoint !== 'string' || v.endpoint.length > 300) return 'endpoint is not a host:port string';
+  if (!isInt(v.pid)) return 'pid is not an integer';
+  if (typeof v.hostname !== 'string' || v.hostname.length > 300) return 'hostname is not a string';
+  return { t: 'register', token: v.token, rank: v.rank, size: v.size, endpoint: v.endpoint, pid: v.pid, hostname: v.hostname };
+}
+
+/** host:port, with brackets around an IPv6 address. */
+export function formatEndpoint(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,215 @@
+/**
+ * The rendezvous that rank 0 hosts (or a launcher runs standalone): every rank registers its data
+ * endpoint; once all `size` ranks are there, each receives the whole table. The connections stay open:
+ * heartbeats flow both ways, and a rank whose connection closes without saying "leave", or that misses
+ * MISSED_HEARTBEATS heartbeats, is announced dead to every other rank.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { formatEndpoint, MISSED_HEARTBEATS, parseRegister, readLines, writeLine, type Member } from './protocol.js';
+import { tokensEqual } from './token.js';
+
+export interface RendezvousServerOptions {
+  host: string;
+  /** 0 picks a free port (read it back from `port`) */
+  port: number;
+  size: number;
+  token: string;
+  /** how long to wait, from start, for every rank to register */
+  startupTimeoutMs: number;
+  heartbeatMs: number;
+  log?: (line: string) => void;
+}
+
+interface Client {
+  socket: Socket;
+  member: Member | undefined;
+  lastSeen: number;
+  left: boolean;
+}
+
+type Phase = 'waiting' | 'running' | 'failed' | 'closed';
+
+export class RendezvousServer {
+  readonly port: number;
+  private readonly server: Server;
+  private readonly options: RendezvousServerOptions;
+  private readonly log: (line: string) => void;
+  private readonly clients = new Set<Client>();
+  private readonly registered = new Map<number, Client>();
+  private phase: Phase = 'waiting';
+  private lastBeat = Date.now();
+  private readonly startupTimer: NodeJS.Timeout;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  private constructor(server: Server, port: number, options: RendezvousServerOptions) {
+    this.server = server;
+    this.port = port;
+    this.options = options;
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    server.on('connection', (socket) => this.accept(socket));
+    this.startupTimer = setTimeout(() => this.startupExpired(), options.startupTimeoutMs);
+    this.startupTimer.unref();
+    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Listen on host:port; rejects (EADDRINUSE, ...) if the port cannot be bound. */
+  static start(options: RendezvousServerOptions): Promise<RendezvousServer> {
+    return new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        const address = server.address();
+        const port = typeof address === 'object' && address ? address.port : options.port;
+        resolve(new RendezvousServer(server, port, options));
+      });
+    });
+  }
+
+  /** host:port where ranks reach this rendezvous */
+  get address(): string {
+    return formatEndpoint(this.options.host, this.port);
+  }
+
+  /** Ranks registered so far (for a launcher's progress report). */
+  registeredRanks(): number[] {
+    return [...this.registered.keys()].sort((a, b) => a - b);
+  }
+
+  /** Stop: every rank still connected is told "bye" (a clean end, not a death). */
+  close(): Promise<void> {
+    if (this.phase === 'closed') return Promise.resolve();
+    this.phase = 'closed';
+    clearTimeout(this.startupTimer);
+    clearInterval(this.heartbeat);
+    for (const client of this.clients) {
+      writeLine(client.socket, { t: 'bye' });
+      client.socket.end();
+      client.socket.destroySoon();
+    }
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    const client: Client = { socket, member: undefined, lastSeen: Date.now(), left: false };
+    this.clients.add(client);
+    readLines(
+      socket,
+      (value) => this.onLine(client, value),
+      (why) => this.reject(client, 'ERR_RENDEZVOUS', `rendezvous: ${describe(client)} sent ${why}; closing it`),
+    );
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.lost(client));
+  }
+
+  private onLine(client: Client, value: unknown): void {
+    client.lastSeen = Date.now();
+    const t = (value as { t?: unknown } | null)?.t;
+    if (client.member) {
+      if (t === 'leave') client.left = true;
+      return; // heartbeats only refresh lastSeen
+    }
+    const line = parseRegister(value);
+    if (typeof line === 'string') {
+      this.reject(client, 'ERR_RENDEZVOUS', `rendezvous: bad registration from ${describe(client)}: ${line}`);
+      return;
+    }
+    const from = `${line.hostname} (pid ${line.pid}, ${remote(client.socket)})`;
+    if (!tokensEqual(line.token, this.options.token)) {
+      this.log(`rendezvous: rejected a registration from ${from} claiming rank ${line.rank}: wrong job token`);
+      this.send(client, 'ERR_BAD_TOKEN', `rank ${line.rank}: the rendezvous at ${this.address} rejected the job token (check PGAS_TOKEN: every rank must get the launcher's token)`);
+      return;
+    }
+    const size = this.options.size;
+    let problem: string | undefined;
+    if (line.size !== size) problem = `rank ${line.rank} was started with PGAS_SIZE=${line.size}, but the job has ${size} ranks (rank 0's PGAS_SIZE)`;
+    else if (line.rank >= size) problem = `rank ${line.rank} is not below the job size ${size}`;
+    else if (this.registered.has(line.rank)) {
+      const first = this.registered.get(line.rank)!.member!;
+      problem = `rank ${line.rank} registered twice: first from ${first.hostname} (pid ${first.pid}), again from ${from}; every rank needs its own PGAS_RANK`;
+    } else if (this.phase !== 'waiting') problem = `rank ${line.rank} registered after the job ${this.phase === 'running' ? 'started' : 'failed'}`;
+    if (problem) {
+      this.log(`rendezvous: ${problem}`);
+      this.send(client, 'ERR_RENDEZVOUS', problem);
+      return;
+    }
+    client.member = { rank: line.rank, endpoint: line.endpoint, pid: line.pid, hostname: line.hostname };
+    this.registered.set(line.rank, client);
+    if (this.registered.size === size) this.startJob();
+  }
+
+  private startJob(): void {
+    this.phase = 'running';
+    clearTimeout(this.startupTimer);
+    const members = [...this.registered.values()].map((c) => c.member!).sort((a, b) => a.rank - b.rank);
+    const now = Date.now();
+    for (const client of this.registered.values()) {
+      client.lastSeen = now;
+      writeLine(client.socket, { t: 'table', members });
+    }
+  }
+
+  private startupExpired(): void {
+    if (this.phase !== 'waiting') return;
+    this.phase = 'failed';
+    const missing: number[] = [];
+    for (let r = 0; r < this.options.size; r++) if (!this.registered.has(r)) missing.push(r);
+    const names = missing.length === 1 ? `rank ${missing[0]}` : `ranks ${missing.join(', ')}`;
+    const message = `${names} never registered within ${this.options.startupTimeoutMs} ms (rendezvous ${this.address}); check that every rank was started with the same PGAS_RENDEZVOUS and PGAS_SIZE`;
+    this.log(`rendezvous: ${message}`);
+    for (const client of [...this.registered.values()]) this.send(client, 'ERR_RENDEZVOUS', message);
+    this.registered.clear();
+  }
+
+  private beat(): void {
+    const limit = MISSED_HEARTBEATS * this.options.heartbeatMs;
+    const now = Date.now();
+    // If this timer itself ran late, this thread was stalled and could not read the ranks' heartbeats:
+    // that is no evidence against them, so their silence is counted from now.
+    const stalled = now - this.lastBeat > 2 * this.options.heartbeatMs;
+    this.lastBeat = now;
+    for (const client of this.registered.values()) {
+      if (stalled) client.lastSeen = Math.max(client.lastSeen, now - this.options.heartbeatMs);
+      if (now - client.lastSeen > limit) {
+        this.log(`rendezvous: rank ${client.member!.rank} missed ${MISSED_HEARTBEATS} heartbeats (${now - client.lastSeen} ms): declaring it dead`);
+        client.socket.destroy();
+        this.lost(client);
+      } else {
+        writeLine(client.socket, { t: 'hb' });
+      }
+    }
+  }
+
+  /** A connection ended: a registered rank that did not say "leave" is dead. */
+  private lost(client: Client): void {
+    if (!this.clients.delete(client)) return;
+    const member = client.member;
+    if (!member || this.registered.get(member.rank) !== client) return;
+    this.registered.delete(member.rank);
+    if (this.phase !== 'running' || client.left) return;
+    for (const other of this.registered.values()) writeLine(other.socket, { t: 'dead', rank: member.rank });
+  }
+
+  private send(client: Client, code: 'ERR_BAD_TOKEN' | 'ERR_RENDEZVOUS', message: string): void {
+    writeLine(client.socket, { t: 'error', code, message });
+    client.socket.end();
+    this.clients.delete(client);
+    // The rank closes on reading the error; one that does not is cut off.
+    setTimeout(() => client.socket.destroy(), 1000).unref();
+  }
+
+  private reject(client: Client, code: 'ERR_RENDEZVOUS', line: string): void {
+    this.log(line);
+    this.send(client, code, line);
+  }
+}
+
+function remote(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}
+
+function describe(client: Client): string {
+  return client.member ? `rank ${client.member.rank}` : `the connection from ${remote(client.socket)}`;
+}

@@ -1,0 +1,36 @@
+/** postMessage traffic between a uws rank's compute thread and its communication worker (control plane only). */
+import type { PgasConfig } from '../../config.js';
+import type { SharedStateInit } from '../../shared-state.js';
+
+export interface WorkerInit {
+  rank: number;
+  size: number;
+  config: PgasConfig;
+  token: string;
+  rendezvous: { host: string; port: number };
+  listenHost: string;
+  advertiseHost: string;
+  startupTimeoutMs: number;
+  heartbeatMs: number;
+  shared: SharedStateInit;
+  ctl: SharedArrayBuffer;
+  ring: SharedArrayBuffer;
+  capacity: number;
+}
+
+export type ToWorker =
+  | { t: 'segment'; req: number; slot: number; bytes: number; data: SharedArrayBuffer; notifications: SharedArrayBuffer }
+  | { t: 'unsegment'; req: number; slot: number }
+  | { t: 'atomic'; req: number; op: number; rank: number; slot: number; offset: number; a: bigint; b: bigint }
+  | { t: 'send'; req: number; rank: number; data: Uint8Array }
+  | { t: 'close' };
+
+export type FromWorker =
+  | { t: 'ready'; endpoint: string }
+  | { t: 'failed'; code: string; message: string }
+  /** a segment, unsegment or send request finished (status: a WireStatus) */
+  | { t: 'done'; req: number; status: number }
+  | { t: 'atomic'; req: number; status: number; value: bigint }
+  | { t: 'message'; from: number; data: Uint8Array }
+  | { t: 'log'; line: string }
+  | { t: 'closed' };

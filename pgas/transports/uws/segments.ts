@@ -1,0 +1,37 @@
+/**
+ * The worker's view of this rank's segments: what incoming frames are applied to and outgoing puts
+ * read from. Arrays indexed by slot, so that the hot path does no map lookups.
+ */
+export class SegmentTable {
+  readonly bytes: Float64Array;
+  readonly u8: (Uint8Array | undefined)[];
+  readonly notifications: (Int32Array | undefined)[];
+  /** 64-bit words for atomics (offset / 8); segments shorter than 8 bytes have none */
+  readonly words: (BigInt64Array | undefined)[];
+
+  constructor(readonly slots: number) {
+    this.bytes = new Float64Array(slots);
+    this.u8 = new Array<Uint8Array | undefined>(slots).fill(undefined);
+    this.notifications = new Array<Int32Array | undefined>(slots).fill(undefined);
+    this.words = new Array<BigInt64Array | undefined>(slots).fill(undefined);
+  }
+
+  add(slot: number, bytes: number, data: SharedArrayBuffer, notifications: SharedArrayBuffer): void {
+    this.bytes[slot] = bytes;
+    this.u8[slot] = new Uint8Array(data, 0, bytes);
+    this.notifications[slot] = new Int32Array(notifications);
+    this.words[slot] = bytes >= 8 ? new BigInt64Array(data, 0, Math.floor(bytes / 8)) : undefined;
+  }
+
+  remove(slot: number): void {
+    this.bytes[slot] = 0;
+    this.u8[slot] = undefined;
+    this.notifications[slot] = undefined;
+    this.words[slot] = undefined;
+  }
+
+  /** The segment at `slot`, if `slot` is a valid index and a segment is there (0 bytes: none). */
+  has(slot: number): boolean {
+    return Number.isInteger(slot) && slot >= 0 && slot < this.slots && this.bytes[slot]! > 0;
+  }
+}

@@ -1,0 +1,107 @@
+import type { PgasContext } from '../../../pgas/index.js';
+import type { ResolvedSolverConfig } from '../config.js';
+import { CheckpointMismatchError, ModelError, PeerFailedError } from '../errors.js';
+import type { DataSource, Model, Problem, ProblemFactory } from '../model.js';
+import { createOptimizer } from '../optim/factory.js';
+import { checkCompatible, checkpointExists, checkpointPath, readCheckpoint, type Checkpoint } from '../run/checkpoint.js';
+import type { ProblemSource } from './types.js';
+
+export async function resolveProblem<B>(source: ProblemSource<B>, part: number, parts: number, seed: number): Promise<Problem<B>> {
+  if (typeof source === 'function') return source({ part, parts, seed, args: undefined });
+  if ('module' in source) {
+    const mod = (await import(source.module)) as Record<string, unknown>;
+    const factory = mod[source.export];
+    if (typeof factory !== 'function') throw new ModelError(`module ${source.module} has no exported function '${source.export}'`);
+    return (factory as ProblemFactory<B>)({ part, parts, seed, args: source.args });
+  }
+  return source;
+}
+
+export function checkModel(model: Model<unknown>, data: DataSource<unknown>): void {
+  if (!Number.isInteger(model.paramCount) || model.paramCount < 1) {
+    throw new ModelError(`model.paramCount must be a positive integer, got ${String(model.paramCount)}`);
+  }
+  if (!Number.isInteger(data.size) || data.size < 1) throw new ModelError(`the data partition is empty (size ${String(data.size)})`);
+}
+
+/**
+ * Run `work` on every rank, then agree: if it failed anywhere, every rank throws (its own error, or
+ * PeerFailedError naming the ranks that failed) before anything collective that could hang starts.
+ */
+export async function preflight<T>(ctx: PgasContext, work: () => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  let failure: unknown;
+  try {
+    result = await work();
+  } catch (error) {
+    failure = error;
+  }
+  if (ctx.size > 1) {
+    const flags = new Float64Array(ctx.size);
+    flags[ctx.rank] = failure === undefined ? 0 : 1;
+    await ctx.allreduce(flags, flags, 'sum');
+    if (failure === undefined && flags.some((f) => f !== 0)) {
+      const ranks = Array.from(flags.keys()).filter((r) => flags[r] !== 0);
+      throw new PeerFailedError(`rank${ranks.length > 1 ? 's' : ''} ${ranks.join(', ')} failed to set up the run; nothing was trained`);
+    }
+  }
+  if (failure !== undefined) throw failure;
+  return result as T;
+}
+
+/** The checkpoint this rank resumes from, checked against this run (null: not resuming, or none yet). */
+export function loadCheckpointFor(ctx: PgasContext, config: ResolvedSolverConfig, paramCount: number): Checkpoint | null {
+  const c = config.checkpoint;
+  if (c === undefined || !c.resume) return null;
+  const file = checkpointPath(c.dir, ctx.rank);
+  if (!checkpointExists(file)) return null;
+  const cp = readCheckpoint(file);
+  checkCompatible(cp, file, {
+    solver: config.solver,
+    size: ctx.size,
+    paramCount,
+    optimizer: config.optimizer.name,
+    // a throw-away optimizer tells the shapes of the state it keeps
+    buffers: createOptimizer(config.optimizer, paramCount).buffers,
+  });
+  return cp;
+}
+
+export interface Prepared<B> {
+  problem: Problem<B>;
+  checkpoint: Checkpoint | null;
+}
+
+/**
+ * Set-up every solver shares, agreed on by all ranks before anything is trained: build the problem
+ * for data part `part` of `parts`, check the model, read and check the checkpoint when resuming.
+ */
+export async function prepare<B>(ctx: PgasContext, config: ResolvedSolverConfig, source: ProblemSource<B>, part = ctx.rank, parts = ctx.size): Promise<Prepared<B>> {
+  const prepared = await preflight(ctx, async () => {
+    const problem = await resolveProblem(source, part, parts, config.seed);
+    checkModel(problem.model as Model<unknown>, problem.data as DataSource<unknown>);
+    return { problem, checkpoint: loadCheckpointFor(ctx, config, problem.model.paramCount) };
+  });
+  await agreeOnResume(ctx, config, prepared.checkpoint);
+  return prepared;
+}
+
+/**
+ * A job resumes on all ranks or on none, and the synchronous solvers from one common step: a rank
+ * that lost its checkpoint must not silently start over while the others continue.
+ */
+async function agreeOnResume(ctx: PgasContext, config: ResolvedSolverConfig, cp: Checkpoint | null): Promise<void> {
+  if (ctx.size === 1 || !config.checkpoint?.resume) return;
+  const mine = new Float64Array([cp ? 1 : 0, cp ? cp.meta.step : -1]);
+  const low = mine.slice();
+  const high = mine.slice();
+  await ctx.allreduce(low, low, 'min');
+  await ctx.allreduce(high, high, 'max');
+  if (low[0] !== high[0]) {
+    throw new CheckpointMismatchError(`some ranks have a checkpoint in ${config.checkpoint.dir} and some do not: resume all ranks or none (this rank ${cp ? 'has one' : 'has none'})`);
+  }
+  const synchronous = config.solver === 'sync' || config.solver === 'distnewton';
+  if (synchronous && low[1] !== high[1]) {
+    throw new CheckpointMismatchError(`the ranks' checkpoints are from different steps (${low[1]} to ${high[1]}); solver '${config.solver}' needs them from one step`);
+  }
+}
