@@ -20,7 +20,7 @@ class UsageError extends Error {}
 
 const PGAS_USAGE = 'usage: npm run bench -- pgas [--transport threads|uws|all] [--json FILE] [--quick]';
 /** subcommands that have a standalone entry `<name>-main.js` beside this file */
-const FORWARDED = ['asgd', 'kmeans', 'cnn'] as const;
+const FORWARDED = ['asgd', 'kmeans', 'cnn', 'ucx'] as const;
 
 function usage(): string {
   return [

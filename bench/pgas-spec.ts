@@ -28,6 +28,5 @@ export const ALLREDUCE_BYTES: readonly number[] = [8, 4 << 20];
 export const ECHO_TAG = 'WSECHO';
 export const ECHO_PORT_TAG = 'WSECHO-PORT';
 export const ECHO_RTT_BYTES = 8;
+/** the echo bandwidth the target compares with (it is measured at every BANDWIDTH_SIZES size) */
 export const ECHO_BW_BYTES = 4 << 20;
-/** 4 MiB messages in flight per batch of the echo bandwidth (as the 4 MiB put bandwidth) */
-export const ECHO_BW_INFLIGHT = 4;

@@ -6,15 +6,16 @@
  *   node dist/bench/ws-echo.js client PORT QUICK     prints `WSECHO <json RawRecord>` lines
  *
  * Figures: the 8 B round trip (send, wait for the echo; a fixed-count loop timed per iteration) and
- * its half as the one-way time; the 4 MiB one-way bandwidth: the client sends 4 messages of 4 MiB,
+ * its half as the one-way time; the one-way bandwidth at the put bandwidth's sizes (4 KiB .. 4 MiB):
+ * the client sends as many messages as the put benchmark has ops in flight (64 x 4 KiB .. 4 x 4 MiB),
  * the server answers each message larger than 1 KiB with an 8 B ack instead of echoing it, and the
- * client waits for the 4 acks (the same shape as 4 puts and one wait(queue)), timed by tinybench.
+ * client waits for all the acks (the same shape as N puts and one wait(queue)), timed by tinybench.
  */
 import { createRequire } from 'node:module';
 import type * as UWS from '@trufflesuite/uws-js-unofficial';
 import { Bench } from 'tinybench';
 import WebSocket from 'ws';
-import { ECHO_BW_BYTES, ECHO_BW_INFLIGHT, ECHO_PORT_TAG, ECHO_RTT_BYTES, ECHO_TAG } from './pgas-spec.js';
+import { BANDWIDTH_SIZES, ECHO_PORT_TAG, ECHO_RTT_BYTES, ECHO_TAG } from './pgas-spec.js';
 import { bandwidthRecord, latencyRecord, type RawRecord } from './stats.js';
 
 /** messages up to this size are echoed; larger ones are answered with an 8 B ack */
@@ -104,20 +105,28 @@ async function client(port: number, quick: boolean): Promise<void> {
   emit(latencyRecord('ws-echo', ECHO_RTT_BYTES, 'rtt_us', samples, n, 'loop'));
   emit(latencyRecord('ws-echo', ECHO_RTT_BYTES, 'one_way_us', samples, n, 'loop', 0.5));
 
-  // 4 MiB one-way bandwidth: ECHO_BW_INFLIGHT messages, then their acks
-  const big = Buffer.alloc(ECHO_BW_BYTES, 1);
+  // one-way bandwidth at the sizes of the put bandwidth, with as many messages in flight, then their acks
   const time = quick ? 120 : 400;
-  const bench = new Bench({ time, warmupTime: quick ? 40 : 120, iterations: quick ? 10 : 30, warmupIterations: 3, throws: true });
-  bench.add('ws 4 MiB', async () => {
-    const done = expect(ECHO_BW_INFLIGHT);
-    for (let i = 0; i < ECHO_BW_INFLIGHT; i++) ws.send(big, sendOptions);
-    await done;
-  });
-  await bench.run();
-  const result = bench.tasks[0]!.result;
-  if (result.state !== 'completed') throw new Error(`ws echo bandwidth task ended ${result.state}`);
-  const l = result.latency;
-  emit(bandwidthRecord('ws-echo', ECHO_BW_BYTES, ECHO_BW_BYTES * ECHO_BW_INFLIGHT, l.p50, l.mean, l.min, l.samplesCount, ECHO_BW_INFLIGHT, 'tinybench'));
+  for (const [bytes, inflight] of BANDWIDTH_SIZES) {
+    const payload = Buffer.alloc(bytes, 1);
+    const bench = new Bench({
+      time,
+      warmupTime: quick ? 40 : 120,
+      iterations: Math.max(5, Math.min(quick ? 16 : 40, Math.floor(time / Math.max((bytes * inflight) / 1e6, 1e-3)))),
+      warmupIterations: 3,
+      throws: true,
+    });
+    bench.add(`ws ${bytes} B x${inflight}`, async () => {
+      const done = expect(inflight);
+      for (let i = 0; i < inflight; i++) ws.send(payload, sendOptions);
+      await done;
+    });
+    await bench.run();
+    const result = bench.tasks[0]!.result;
+    if (result.state !== 'completed') throw new Error(`ws echo bandwidth task (${bytes} B) ended ${result.state}`);
+    const l = result.latency;
+    emit(bandwidthRecord('ws-echo', bytes, bytes * inflight, l.p50, l.mean, l.min, l.samplesCount, inflight, 'tinybench'));
+  }
   ws.close();
 }
 

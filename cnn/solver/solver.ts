@@ -47,6 +47,10 @@ export class Solver {
   readonly testNets: Net[];
   readonly histories: Float32Array[];
   iter = 0;
+  /** the iteration a restored solver state started this run at (0 for a fresh run) */
+  resumedFrom = 0;
+  /** seconds spent in test passes (so that throughput can leave them out) */
+  testSeconds = 0;
   readonly seed: number;
   private readonly onEvent: (event: SolverEvent) => void;
   private readonly losses: number[] = [];
@@ -186,7 +190,11 @@ export class Solver {
       const ti = net.tops[li]!.indexOf(b);
       return { name: b.name, values: Array.from(sums[k]!, (s) => s / iters), lossWeight: net.layers[li]!.lossWeights[ti] ?? 0 };
     });
-    this.onEvent({ kind: 'test', iter: this.iter, net: index, outputs, seconds: (performance.now() - started) / 1000 });
+    const seconds = (performance.now() - started) / 1000;
+    this.testSeconds += seconds;
+    // the time of a test pass is not training time: keep it out of the next images/s figure
+    this.lastDisplay.time += seconds * 1000;
+    this.onEvent({ kind: 'test', iter: this.iter, net: index, outputs, seconds });
     return outputs;
   }
 
@@ -228,6 +236,7 @@ export class Solver {
     loadWeights(join(dirname(stateFile), header.weights), this.net);
     histories.forEach((h, i) => this.histories[i]!.set(h));
     this.iter = header.iter;
+    this.resumedFrom = header.iter;
     const extra = header.extra as { samplers?: SamplerCursor[]; rng?: number[] };
     const samplers = this.samplers();
     extra.samplers?.forEach((c, i) => samplers[i]?.restore(c));

@@ -33,8 +33,12 @@ export type FromRendezvous =
 /** A line longer than this is not ours (a table of 4096 ranks is well below it). */
 export const MAX_LINE_BYTES = 1 << 20;
 
-/** A rank is declared dead after this many heartbeat periods without a line from it. */
-export const MISSED_HEARTBEATS = 4;
+/**
+ * A rank is declared dead after this many heartbeat periods without a line from it (8 s at the default
+ * 500 ms). A process that dies closes its connection and is noticed at once; the heartbeat is only for
+ * hosts that vanish, so it errs on the side of patience: an oversubscribed node stalls for seconds.
+ */
+export const MISSED_HEARTBEATS = 16;
 
 /**
  * Feed a socket's bytes in, get whole JSON lines out. A line that does not parse, or that grows past

@@ -77,6 +77,11 @@ export class RendezvousServer {
     return [...this.registered.keys()].sort((a, b) => a - b);
   }
 
+  /** Resolves once no rank is registered any more: every one left, or died (the heartbeat settles hangs). */
+  async whenEmpty(): Promise<void> {
+    while (this.registered.size > 0 && this.phase === 'running') await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
   /** Stop: every rank still connected is told "bye" (a clean end, not a death). */
   close(): Promise<void> {
     if (this.phase === 'closed') return Promise.resolve();

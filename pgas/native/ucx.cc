@@ -11,6 +11,7 @@
 //   atomics slots of 32 bytes: int64 a, int64 b, int64 result, int32 status, int32 done
 //   queues  SharedState's per-queue words: completed, errorStatus, errorPeer, errorCount
 #include <napi.h>
+#include <uv.h>
 #include <v8.h>
 #include <ucp/api/ucp.h>
 
@@ -35,7 +36,7 @@ namespace {
 // ---- constants shared with TypeScript ---------------------------------------------------------
 
 enum OpCode : uint32_t { OP_PUT = 1, OP_GET = 2, OP_NOTIFY = 3, OP_PUT_NOTIFY = 4, OP_FETCH_ADD = 5, OP_COMPARE_SWAP = 6 };
-enum Wire : int32_t { W_OK = 0, W_OUT_OF_RANGE = 1, W_UNKNOWN_SEGMENT = 2, W_PEER_DEAD = 3, W_PROTOCOL = 4, W_CLOSED = 5, W_INVALID = 6 };
+enum Wire : int32_t { WIRE_OK = 0, WIRE_OUT_OF_RANGE = 1, WIRE_UNKNOWN_SEGMENT = 2, WIRE_PEER_DEAD = 3, WIRE_PROTOCOL = 4, WIRE_CLOSED = 5, WIRE_INVALID = 6 };
 constexpr int CTL_TAIL = 0, CTL_HEAD = 16, CTL_STATE = 32, CTL_WAKE = 48, CTL_WORDS = 64;
 constexpr int ENTRY_WORDS = 8;
 constexpr int Q_COMPLETED = 0, Q_ERROR_STATUS = 1, Q_ERROR_PEER = 2, Q_ERROR_COUNT = 3, QUEUE_WORDS = 4;
@@ -89,16 +90,16 @@ std::string StatusText(ucs_status_t s) { return ucs_status_string(s); }
 /** UCX failures that mean the peer (or the path to it) is gone. */
 int32_t WireFromUcs(ucs_status_t s) {
   switch (s) {
-    case UCS_OK: return W_OK;
+    case UCS_OK: return WIRE_OK;
     case UCS_ERR_CONNECTION_RESET:
     case UCS_ERR_ENDPOINT_TIMEOUT:
     case UCS_ERR_UNREACHABLE:
     case UCS_ERR_CANCELED:
     case UCS_ERR_REJECTED:
     case UCS_ERR_IO_ERROR:
-      return W_PEER_DEAD;
+      return WIRE_PEER_DEAD;
     default:
-      return W_INVALID;
+      return WIRE_INVALID;
   }
 }
 
@@ -211,6 +212,8 @@ struct Peer {
   std::vector<FlushRecord*> inflight;      // flushes issued, not yet complete
   std::vector<PendingAtomic*> atomics;     // atomic operations issued, not yet complete
   uint32_t unordered = 0;                  // ops issued since the last fence
+  ucp_rkey_h attentionKey = nullptr;       // the peer's attention word (see Engine::attention)
+  volatile int32_t* attention = nullptr;   // ... mapped here when UCX can give a pointer (shared memory)
 };
 
 struct Event {
@@ -257,6 +260,8 @@ struct Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value PeerDead(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Attention(const Napi::CallbackInfo& info);
+  Napi::Value AddAttention(const Napi::CallbackInfo& info);
 
   // engine internals (worker lock held unless stated)
   void Loop();
@@ -315,6 +320,20 @@ struct Engine : public Napi::ObjectWrap<Engine> {
   std::vector<int> touched;  // peers with a current record in this batch
   unsigned inlineEvents = 0;  // events produced while running inline (JS reads them after kick)
 
+  // Attention: one word in UCX-mapped memory that says whether this rank's JavaScript event loop sits
+  // blocked in poll (1) or is running (0). Peers on shared memory read it directly (ucp_rkey_ptr) and
+  // send the wake-up message of a notification only when it is 1; when it is 0 the prepare hook below
+  // finds the changed counters before the loop next blocks. Without it every notification would wake
+  // this rank's progress thread, which costs more than the notification itself.
+  std::shared_ptr<Region> attentionRegion;  // also held by the SharedArrayBuffer JavaScript writes it through
+  int32_t* attention = nullptr;
+  uv_prepare_t* prepare = nullptr;  // heap: uv_close finishes after this object may be gone
+  uv_check_t* check = nullptr;
+  void StopLoopHooks();
+  std::vector<int32_t> seenCounters;  // by slot, as of the last prepare hook
+  bool PeerListening(int peer);
+  void BeforePoll();
+
   std::mutex evMu;
   std::vector<Event> events;
   Napi::ThreadSafeFunction wake;
@@ -336,6 +355,8 @@ Napi::Function Engine::Define(Napi::Env env) {
     InstanceMethod<&Engine::PeerDead>("peerDead"),
     InstanceMethod<&Engine::Info>("info"),
     InstanceMethod<&Engine::Close>("close"),
+    InstanceMethod<&Engine::Attention>("attention"),
+    InstanceMethod<&Engine::AddAttention>("addAttention"),
   });
 }
 
@@ -428,6 +449,45 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   peers.resize(size);
   for (auto& p : peers) p.remotes.resize(slots);
 
+  {
+    auto region = std::make_shared<Region>();
+    region->ctx = ctx;
+    ucp_mem_map_params_t mp{};
+    mp.field_mask = UCP_MEM_MAP_PARAM_FIELD_LENGTH | UCP_MEM_MAP_PARAM_FIELD_FLAGS;
+    mp.length = 4096;
+    mp.flags = UCP_MEM_MAP_ALLOCATE;
+    s = ucp_mem_map(ctx->h, &mp, &region->memh);
+    if (s != UCS_OK) {
+      region->memh = nullptr;
+      failAfterWorker("ucp_mem_map (attention word)");
+    }
+    ucp_mem_attr_t attr{};
+    attr.field_mask = UCP_MEM_ATTR_FIELD_ADDRESS;
+    ucp_mem_query(region->memh, &attr);
+    region->base = static_cast<uint8_t*>(attr.address);
+    region->bytes = 4096;
+    attentionRegion = region;
+    attention = reinterpret_cast<int32_t*>(region->base);
+    __atomic_store_n(attention, 1, __ATOMIC_SEQ_CST);  // until the loop says otherwise: wake us
+  }
+  seenCounters.assign(slots, 0);
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) == napi_ok && loop) {
+    prepare = new uv_prepare_t;
+    check = new uv_check_t;
+    uv_prepare_init(loop, prepare);
+    uv_check_init(loop, check);
+    prepare->data = this;
+    check->data = this;
+    uv_prepare_start(prepare, [](uv_prepare_t* h) {
+      if (h->data) static_cast<Engine*>(h->data)->BeforePoll();
+    });
+    uv_check_start(check, [](uv_check_t* h) {
+      if (h->data) __atomic_store_n(static_cast<Engine*>(h->data)->attention, 0, __ATOMIC_SEQ_CST);
+    });
+    uv_unref(reinterpret_cast<uv_handle_t*>(prepare));  // they must not keep the process alive
+    uv_unref(reinterpret_cast<uv_handle_t*>(check));
+  }
   wake = Napi::ThreadSafeFunction::New(env, o.Get("onWake").As<Napi::Function>(), "pgas-ucx-wake", 0, 1);
   {
     std::lock_guard<std::mutex> g(g_enginesMu);
@@ -437,8 +497,25 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
 }
 
 Engine::~Engine() {
+  StopLoopHooks();
   Stop();
   Teardown();
+}
+
+/** On the JavaScript thread (close, or the finalizer). */
+void Engine::StopLoopHooks() {
+  if (prepare) {
+    prepare->data = nullptr;
+    uv_prepare_stop(prepare);
+    uv_close(reinterpret_cast<uv_handle_t*>(prepare), [](uv_handle_t* h) { delete reinterpret_cast<uv_prepare_t*>(h); });
+    prepare = nullptr;
+  }
+  if (check) {
+    check->data = nullptr;
+    uv_check_stop(check);
+    uv_close(reinterpret_cast<uv_handle_t*>(check), [](uv_handle_t* h) { delete reinterpret_cast<uv_check_t*>(h); });
+    check = nullptr;
+  }
 }
 
 Napi::Value Engine::Address(const Napi::CallbackInfo& info) {
@@ -625,7 +702,7 @@ Napi::Value Engine::RemoveRemote(const Napi::CallbackInfo& info) {
 void Engine::Complete(uint32_t queue, int32_t status, int peer, uint32_t count) {
   if (queue >= uint32_t(queueCount) || count == 0) return;
   int32_t* q = queues + queue * QUEUE_WORDS;
-  if (status != W_OK) {
+  if (status != WIRE_OK) {
     // As SharedState.complete: the first error of a queue is kept until `wait` collects it.
     if (__atomic_fetch_add(&q[Q_ERROR_COUNT], int32_t(count), __ATOMIC_SEQ_CST) == 0) {
       __atomic_store_n(&q[Q_ERROR_STATUS], status, __ATOMIC_SEQ_CST);
@@ -679,15 +756,15 @@ void Engine::Process(const int32_t* e) {
     else Complete(queue, status, int(peer), 1);
   };
   if (isAtomic && nid >= atomicCount) return;  // a corrupt slot number cannot be reported anywhere
-  if (peer >= uint32_t(size) || int(peer) == rank || op < OP_PUT || op > OP_COMPARE_SWAP) return fail(W_INVALID);
+  if (peer >= uint32_t(size) || int(peer) == rank || op < OP_PUT || op > OP_COMPARE_SWAP) return fail(WIRE_INVALID);
   Peer& p = peers[peer];
-  if (closed || stopping.load()) return fail(W_CLOSED);
-  if (p.dead || !p.ep) return fail(W_PEER_DEAD);
-  if (rslot >= uint32_t(slots) || !p.remotes[rslot].rkey) return fail(W_UNKNOWN_SEGMENT);
+  if (closed || stopping.load()) return fail(WIRE_CLOSED);
+  if (p.dead || !p.ep) return fail(WIRE_PEER_DEAD);
+  if (rslot >= uint32_t(slots) || !p.remotes[rslot].rkey) return fail(WIRE_UNKNOWN_SEGMENT);
   const Remote& r = p.remotes[rslot];
 
   if (isAtomic) {
-    if (roff % 8 != 0 || roff + 8 > r.bytes) return fail(W_OUT_OF_RANGE);
+    if (roff % 8 != 0 || roff + 8 > r.bytes) return fail(WIRE_OUT_OF_RANGE);
     AtomicSlot& slot = atomicSlots[nid];
     auto* pending = new PendingAtomic{this, int(peer), nid, false};
     ucp_request_param_t rp{};
@@ -709,7 +786,7 @@ void Engine::Process(const int32_t* e) {
     p.unordered++;
     if (sp == nullptr) {
       delete pending;
-      FinishAtomic(nid, W_OK);
+      FinishAtomic(nid, WIRE_OK);
     } else if (UCS_PTR_IS_ERR(sp)) {
       delete pending;
       lastError = StatusText(UCS_PTR_STATUS(sp));
@@ -722,9 +799,9 @@ void Engine::Process(const int32_t* e) {
 
   FlushRecord* rec = Record(int(peer));
   if (op != OP_NOTIFY) {
-    if (lslot >= uint32_t(slots) || !local[lslot]) return fail(W_UNKNOWN_SEGMENT);
+    if (lslot >= uint32_t(slots) || !local[lslot]) return fail(WIRE_UNKNOWN_SEGMENT);
     const std::shared_ptr<Region>& l = local[lslot];
-    if (loff + len > l->bytes || roff + len > r.bytes) return fail(W_OUT_OF_RANGE);
+    if (loff + len > l->bytes || roff + len > r.bytes) return fail(WIRE_OUT_OF_RANGE);
     ucp_request_param_t rp{};
     rp.op_attr_mask = UCP_OP_ATTR_FIELD_MEMH;
     rp.memh = l->memh;
@@ -736,7 +813,7 @@ void Engine::Process(const int32_t* e) {
     rec->hold(l);
   }
   if (op == OP_NOTIFY || op == OP_PUT_NOTIFY) {
-    if (nid + 1 >= r.notifWords) return fail(W_OUT_OF_RANGE);
+    if (nid + 1 >= r.notifWords) return fail(WIRE_OUT_OF_RANGE);
     // GASPI write_notify: the value lands after the data (fence), then the change counter is bumped
     // (fence again, so that a waiter that sees the counter move also sees the value), and once the
     // flush confirms both at the target a wake-up message tells the target's JavaScript.
@@ -776,7 +853,7 @@ void Engine::OnAtomic(void* request, ucs_status_t status, void* user) {
     for (size_t i = 0; i < list.size(); i++) {
       if (list[i] == pending) { list.erase(list.begin() + long(i)); break; }
     }
-    e->FinishAtomic(pending->slot, status == UCS_OK ? W_OK : e->Failed(pending->peer, status));
+    e->FinishAtomic(pending->slot, status == UCS_OK ? WIRE_OK : e->Failed(pending->peer, status));
   }
   delete pending;
   ucp_request_free(request);
@@ -818,7 +895,7 @@ void Engine::FlushAll() {
     rp.user_data = rec;
     ucs_status_ptr_t sp = ucp_ep_flush_nbx(p.ep, &rp);
     if (sp == nullptr) {
-      FinishRecord(rec, W_OK);
+      FinishRecord(rec, WIRE_OK);
     } else if (UCS_PTR_IS_ERR(sp)) {
       lastError = StatusText(UCS_PTR_STATUS(sp));
       FinishRecord(rec, Failed(peer, UCS_PTR_STATUS(sp)));
@@ -832,8 +909,8 @@ void Engine::FlushAll() {
 void Engine::FinishRecord(FlushRecord* rec, int32_t status) {
   if (!rec->abandoned) {
     for (auto& c : rec->counts) Complete(c.first, status, rec->peer, c.second);
-    if (status == W_OK) {
-      for (uint32_t slot : rec->wakeSlots) SendWake(rec->peer, slot);
+    if (status == WIRE_OK) {
+      if (!rec->wakeSlots.empty() && PeerListening(rec->peer)) for (uint32_t slot : rec->wakeSlots) SendWake(rec->peer, slot);
     }
   }
   delete rec;
@@ -934,6 +1011,83 @@ void Engine::WakeJs() {
     return;
   }
   if (__atomic_exchange_n(&ctl[CTL_WAKE], 1, __ATOMIC_SEQ_CST) == 0 && !wakeReleased) wake.NonBlockingCall();
+}
+
+// ---- attention -------------------------------------------------------------------------------------
+
+/**
+ * The event loop is about to block in poll: say so, then look for notifications that landed while it
+ * ran (their senders saw 0 and sent no wake-up). Dekker with the sender, who bumps the counter and then
+ * reads the word: one of the two sees the other.
+ */
+void Engine::BeforePoll() {
+  if (closed) return;
+  __atomic_store_n(attention, 1, __ATOMIC_SEQ_CST);
+  bool changed = false;
+  for (int slot = 0; slot < slots; slot++) {
+    const std::shared_ptr<Region>& r = local[slot];  // only this (the JavaScript) thread changes `local`
+    if (!r) continue;
+    int32_t* counter = reinterpret_cast<int32_t*>(r->base + r->notifOffset) + (r->notifWords - 1);
+    int32_t now = __atomic_load_n(counter, __ATOMIC_SEQ_CST);
+    if (now != seenCounters[slot]) {
+      seenCounters[slot] = now;
+      changed = true;
+    }
+  }
+  if (changed) WakeJs();  // an async send: the loop does not block, onWake runs and notifies
+}
+
+/** Does `peer` need a wake-up message? Only when its event loop is blocked, or when we cannot tell. */
+bool Engine::PeerListening(int peer) {
+  volatile int32_t* word = peers[peer].attention;
+  if (!word) return true;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  return *word != 0;
+}
+
+Napi::Value Engine::Attention(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  void* packed = nullptr;
+  size_t len = 0;
+  ucs_status_t s;
+  {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    s = ucp_rkey_pack(ctx->h, attentionRegion->memh, &packed, &len);
+  }
+  if (s != UCS_OK) ThrowUcs(env, "ucp_rkey_pack (attention word)", s);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("address", Napi::BigInt::New(env, uint64_t(reinterpret_cast<uintptr_t>(attention))));
+  out.Set("rkey", Napi::Buffer<uint8_t>::Copy(env, static_cast<uint8_t*>(packed), len));
+  // JavaScript clears the word whenever it runs (posting proves the loop is not blocked): the check
+  // hook alone would miss a stretch that began inside the poll phase and never left it.
+  out.Set("word", MakeShared(env, attentionRegion, attentionRegion->base, 4));
+  {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    ucp_rkey_buffer_release(packed);
+  }
+  return out;
+}
+
+/** A peer's attention word: readable directly where UCX maps it (shared memory); returns whether it is. */
+Napi::Value Engine::AddAttention(const Napi::CallbackInfo& info) {
+  uint32_t peer = info[0].As<Napi::Number>().Uint32Value();
+  bool lossless = false;
+  uint64_t address = info[1].As<Napi::BigInt>().Uint64Value(&lossless);
+  auto rkey = info[2].As<Napi::Uint8Array>();
+  if (peer >= uint32_t(size) || int(peer) == rank) throw Napi::RangeError::New(info.Env(), "addAttention: bad peer");
+  bool direct = false;
+  {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    Peer& p = peers[peer];
+    if (p.ep && !p.attentionKey && ucp_ep_rkey_unpack(p.ep, rkey.Data(), &p.attentionKey) == UCS_OK) {
+      void* ptr = nullptr;
+      if (ucp_rkey_ptr(p.attentionKey, address, &ptr) == UCS_OK && ptr) {
+        p.attention = static_cast<volatile int32_t*>(ptr);
+        direct = true;
+      }
+    }
+  }
+  return Napi::Boolean::New(info.Env(), direct);
 }
 
 // ---- the progress thread ------------------------------------------------------------------------
@@ -1052,7 +1206,7 @@ Napi::Value Engine::Take(const Napi::CallbackInfo& info) {
 int32_t Engine::Failed(int peer, ucs_status_t status) {
   lastError = std::string("rank ") + std::to_string(peer) + ": " + StatusText(status);
   int32_t wire = WireFromUcs(status);
-  if (wire == W_PEER_DEAD && !peers[peer].dead && !peers[peer].reported) {
+  if (wire == WIRE_PEER_DEAD && !peers[peer].dead && !peers[peer].reported) {
     peers[peer].reported = true;
     PushEvent(Event{uint32_t(peer), EV_PEER_FAILED, uint32_t(-int(status)), {}});
   }
@@ -1084,7 +1238,7 @@ Napi::Value Engine::PeerDead(const Napi::CallbackInfo& info) {
   uint32_t peer = info[0].As<Napi::Number>().Uint32Value();
   if (peer >= uint32_t(size) || int(peer) == rank) throw Napi::RangeError::New(info.Env(), "peerDead: bad peer");
   std::lock_guard<std::recursive_mutex> g(mu);
-  if (!peers[peer].dead) FailPeer(int(peer), W_PEER_DEAD);
+  if (!peers[peer].dead) FailPeer(int(peer), WIRE_PEER_DEAD);
   // The endpoint is not closed through UCX: without an error-handling mode a close would wait for a
   // peer that will never answer. It is released with the worker.
   return info.Env().Undefined();
@@ -1139,13 +1293,16 @@ void Engine::Teardown() {
   for (; head != tail; head++) Process(ring + size_t(head & ringMask) * ENTRY_WORDS);
   __atomic_store_n(&ctl[CTL_HEAD], int32_t(head), __ATOMIC_RELEASE);
   for (int i = 0; i < size; i++) {
-    if (!peers[i].dead) FailPeer(i, W_CLOSED);
+    if (!peers[i].dead) FailPeer(i, WIRE_CLOSED);
   }
   for (auto& p : peers) {
     for (auto& r : p.remotes) {
       if (r.rkey) ucp_rkey_destroy(r.rkey);
       r = Remote{};
     }
+    p.attention = nullptr;
+    if (p.attentionKey) ucp_rkey_destroy(p.attentionKey);
+    p.attentionKey = nullptr;
   }
   // Endpoints to live peers are flushed and closed (bounded: a peer may die meanwhile); dead ones are
   // released with the worker.
@@ -1168,11 +1325,13 @@ void Engine::Teardown() {
     ctx->worker = nullptr;  // from now on memory is unmapped by whoever drops it
   }
   ctx->Bury();
+  attentionRegion.reset();  // unmapped once JavaScript's view of it is collected too
   ucp_worker_destroy(worker);
   worker = nullptr;
 }
 
 Napi::Value Engine::Close(const Napi::CallbackInfo& info) {
+  StopLoopHooks();
   Stop();
   Teardown();
   if (!wakeReleased) {

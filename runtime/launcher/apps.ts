@@ -5,4 +5,5 @@
  */
 export const APPS: Readonly<Record<string, string>> = Object.freeze({
   demo: 'dist/demo/ring.js',
+  kmeans: 'dist/kmeans/cli.js',
 });

@@ -39,6 +39,8 @@ export const enum Control {
   PASSIVE = 5,
   /** the sender is closing: it sends nothing more, and tears down once its peers said the same */
   CLOSING = 6,
+  /** where the sender's attention word is (address, packed rkey): see Engine::BeforePoll */
+  ATTENTION = 7,
 }
 
 /** Ring entries: enough for every operation that may be outstanding at once, so that post never waits. */

@@ -49,6 +49,10 @@ export interface NativeEngine {
   take(): (number | Buffer | null)[];
   peerDead(rank: number): void;
   info(): { lastError: string; inline: boolean; endpoints: string };
+  /** this rank's attention word (is its event loop blocked in poll?), for the peers */
+  attention(): { address: bigint; rkey: Buffer; word: SharedArrayBuffer };
+  /** a peer's attention word; true when it can be read directly (shared memory) */
+  addAttention(rank: number, address: bigint, rkey: Uint8Array): boolean;
   close(): void;
 }
 

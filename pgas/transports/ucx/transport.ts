@@ -105,6 +105,9 @@ export class UcxTransport implements Transport {
   private readonly atomicBacklog: { start: () => void; reject: (error: Error) => void }[] = [];
   private readonly local = new Map<number, LocalSegment>();
   private readonly localWords = new Map<number, Int32Array>();
+  /** 1 while this rank's event loop is blocked in poll (peers then send wake-ups); cleared whenever JS runs */
+  private attention: Int32Array = new Int32Array(1);
+  private readonly seenCounters = new Map<number, number>();
   private readonly lastCompleted: Int32Array;
   private readonly waiting = new Map<number, Waiting>();
   private nextSeq = 1;
@@ -173,6 +176,14 @@ export class UcxTransport implements Transport {
         if (r !== transport.rank) transport.engine.connect(r, table[r]!);
       }
       transport.bootstrap.onPeerDead((r) => transport.peerDead(r));
+      // Tell every peer where this rank's attention word is, so that notifications to it wake its
+      // event loop only when the loop is blocked.
+      const attention = transport.engine.attention();
+      transport.attention = new Int32Array(attention.word);
+      const message = new Uint8Array(8 + attention.rkey.length);
+      new DataView(message.buffer).setBigUint64(0, attention.address, true);
+      message.set(attention.rkey, 8);
+      for (let r = 0; r < transport.size; r++) if (r !== transport.rank) transport.engine.send(r, Control.ATTENTION, message);
       // A faster peer may already have announced segments (their rkeys unpack only on an endpoint).
       transport.connected = true;
       transport.onWake();
@@ -215,6 +226,7 @@ export class UcxTransport implements Transport {
   async deleteSegment(slot: number): Promise<void> {
     if (!this.local.delete(slot)) throw new UnknownSegmentError(`segment ${slot} does not exist`);
     this.localWords.delete(slot);
+    this.seenCounters.delete(slot);
     this.shared.setRemoteBytes(this.rank, slot, 0);
     const message = new Uint8Array(8);
     new DataView(message.buffer).setUint32(0, slot, true);
@@ -263,6 +275,7 @@ export class UcxTransport implements Transport {
       this.shared.complete(queue, WireStatus.CLOSED, rank);
       return;
     }
+    this.attention[0] = 0;
     const local = op === Op.NOTIFY ? NO_SLOT : localSlot;
     this.push(op | (queue << 8), rank, local | (remoteSlot << 16), localOffset, remoteOffset, length, notificationId, notificationValue | 0);
   }
@@ -363,6 +376,7 @@ export class UcxTransport implements Transport {
 
   /** On the JavaScript thread: control messages, notification wake-ups, completions, atomics. */
   private onWake(): void {
+    this.attention[0] = 0;
     let events = this.engine.take();
     if (!this.connected) {
       this.early.push(...events);
@@ -375,8 +389,7 @@ export class UcxTransport implements Transport {
       const arg = events[i + 2] as number;
       const data = events[i + 3] as Buffer | null;
       if (id === AM_WAKE) {
-        const words = this.localWords.get(arg);
-        if (words) Atomics.notify(words, words.length - 1);
+        // nothing to do here: every changed counter is notified below
       } else if (id === EV_PEER_FAILED) {
         // UCX lost the connection (tcp, and on InfiniBand); the heartbeat would say the same a little
         // later. A peer that already said it is closing left on purpose.
@@ -393,7 +406,19 @@ export class UcxTransport implements Transport {
       }
     }
     this.notifyQueues();
+    this.notifyCounters();
     this.settleAtomics();
+  }
+
+  /** Wake the waitNotify sleepers of every segment whose change counter moved (peers wrote it by RMA). */
+  private notifyCounters(): void {
+    for (const [slot, words] of this.localWords) {
+      const counter = Atomics.load(words, words.length - 1);
+      if (counter !== this.seenCounters.get(slot)) {
+        this.seenCounters.set(slot, counter);
+        Atomics.notify(words, words.length - 1);
+      }
+    }
   }
 
   private notifyQueues(): void {
@@ -452,6 +477,11 @@ export class UcxTransport implements Transport {
       case Control.SEGMENT_ACK:
       case Control.UNSEGMENT_ACK:
         this.acknowledged(view.getUint32(0, true), from);
+        break;
+      case Control.ATTENTION:
+        if (data.byteLength < 9) throw new Error('short attention message');
+        if (process.env.PGAS_UCX_DEBUG) this.log(`attention of rank ${from}: direct=${String(this.engine.addAttention(from, view.getBigUint64(0, true), data.subarray(8)))}`);
+        else this.engine.addAttention(from, view.getBigUint64(0, true), data.subarray(8));
         break;
       case Control.CLOSING:
         this.closingPeers.add(from);

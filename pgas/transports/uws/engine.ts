@@ -3,6 +3,7 @@
  * peers, the rendezvous (hosted here on rank 0, so that it and the heartbeats keep running while the
  * compute thread is busy), the ring of posted operations, and every way of shutting down.
  */
+import { writeSync } from 'node:fs';
 import { joinRendezvous, formatEndpoint, RendezvousServer, type RendezvousClient } from '../../bootstrap/index.js';
 import { PgasError, RendezvousError, WireStatus } from '../../errors.js';
 import { SharedState } from '../../shared-state.js';
@@ -21,6 +22,7 @@ import { Target } from './target.js';
 
 const CONNECT_ATTEMPTS = 3;
 const LINK_CLOSE_WAIT_MS = 1000;
+const LINGER_POLL_MS = 20;
 
 export class Engine {
   endpoint = '';
@@ -38,6 +40,8 @@ export class Engine {
   private bootstrap: RendezvousClient | undefined;
   /** segment announcements waiting for peers: request id -> [peers still to answer, first failure] */
   private readonly announcements = new Map<number, [number, number]>();
+  /** peers whose close() has begun (they closed their connection to this rank's server, saying so) */
+  private readonly peersLeaving = new Set<number>();
   private closing = false;
   private stopped = false;
   private readonly wake = (): void => this.onDoorbell();
@@ -70,12 +74,21 @@ export class Engine {
       target,
       encoder,
       log: (line) => this.log(line),
+      onPeerLeaving: (rank) => this.peersLeaving.add(rank),
     });
     this.sleep();
   }
 
   log(line: string): void {
-    this.post({ t: 'log', line });
+    if (!this.init.logToStderr) {
+      this.post({ t: 'log', line });
+      return;
+    }
+    try {
+      writeSync(2, `${line}\n`);
+    } catch {
+      // stderr closed: nowhere left to report to
+    }
   }
 
   /** Listen, meet the others at the rendezvous, connect to every peer. */
@@ -307,7 +320,12 @@ export class Engine {
 
   // ---- shutting down --------------------------------------------------------------------------
 
-  /** Clean close: fail what is pending with CLOSED, say "leaving" everywhere, close every socket. */
+  /**
+   * Clean close: fail what is pending with CLOSED and close this rank's outgoing connections (peers
+   * learn that it sends no more); then keep serving what peers ask of this rank's memory until every
+   * live peer has begun its own close (or died), as its memory stays reachable on the threads
+   * transport; then leave the rendezvous (rank 0: once every rank has left it) and close the server.
+   */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -331,13 +349,28 @@ export class Engine {
     }
     for (const req of [...this.announcements.keys()]) this.post({ t: 'done', req, status: WireStatus.CLOSED });
     this.announcements.clear();
+    await Promise.all(closed);
+    await this.linger();
     this.bootstrap?.leave();
     this.server.close();
-    await Promise.all(closed);
     await this.server.drained(LINK_CLOSE_WAIT_MS);
-    await this.rendezvous?.close();
+    if (this.rendezvous) {
+      await this.rendezvous.whenEmpty();
+      await this.rendezvous.close();
+    }
     this.stop();
     this.post({ t: 'closed' });
+  }
+
+  /** Until every peer is closing or dead (the rendezvous's heartbeat settles a peer that hangs). */
+  private async linger(): Promise<void> {
+    const waiting = (): boolean => {
+      for (let r = 0; r < this.init.size; r++) {
+        if (r !== this.init.rank && this.shared.alive(r) && !this.peersLeaving.has(r)) return true;
+      }
+      return false;
+    };
+    while (waiting() && !this.stopped) await new Promise((resolve) => setTimeout(resolve, LINGER_POLL_MS));
   }
 
   /** Startup failed: close everything without ceremony (the job never started). */

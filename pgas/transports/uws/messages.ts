@@ -16,6 +16,8 @@ export interface WorkerInit {
   ctl: SharedArrayBuffer;
   ring: SharedArrayBuffer;
   capacity: number;
+  /** log straight to stderr (fd 2) from the worker, so that no line is lost if the process dies; else post 'log' */
+  logToStderr: boolean;
 }
 
 export type ToWorker =

@@ -36,6 +36,8 @@ export interface DataServerOptions {
   target: Target;
   encoder: FrameEncoder;
   log: (line: string) => void;
+  /** a peer closed its connection to this server saying "leaving" (its close() has begun) */
+  onPeerLeaving: (rank: number) => void;
 }
 
 export class DataServer {
@@ -62,9 +64,11 @@ export class DataServer {
       },
       message: (ws, message) => this.message(ws, message),
       drain: (ws) => this.drain(ws),
-      close: (ws) => {
-        ws.getUserData().open = false;
+      close: (ws, code) => {
+        const conn = ws.getUserData();
+        conn.open = false;
         this.sockets.delete(ws);
+        if (code === CLOSE_LEAVING) this.options.onPeerLeaving(conn.rank);
       },
     });
   }

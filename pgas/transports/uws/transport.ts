@@ -40,7 +40,7 @@ interface Request {
   what: string;
 }
 
-/** How long close() waits for the worker to end after closing its sockets. */
+/** How long close() waits for the worker to end once it reported its sockets closed. */
 const CLOSE_TIMEOUT_MS = 5000;
 
 export class UwsTransport implements Transport {
@@ -68,6 +68,9 @@ export class UwsTransport implements Transport {
   private workerExited = false;
   private readonly exited: Promise<number>;
   private startup: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  /** resolves when the worker reports that it closed everything (or when it exited) */
+  private readonly workerClosed: Promise<void>;
+  private onWorkerClosed: () => void = () => undefined;
   private readonly onProcessExit = (): void => this.closeUwsBeforeExit();
 
   private constructor(options: UwsTransportOptions) {
@@ -93,6 +96,7 @@ export class UwsTransport implements Transport {
       ctl: this.ctl.buffer as SharedArrayBuffer,
       ring: this.ring.buffer as SharedArrayBuffer,
       capacity: this.capacity,
+      logToStderr: options.log === undefined,
     };
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     // A process that exits (process.exit, an uncaught error) while the worker has uWS sockets open
@@ -100,8 +104,12 @@ export class UwsTransport implements Transport {
     process.on('exit', this.onProcessExit);
     this.worker.on('message', (message: FromWorker) => this.onMessage(message));
     this.worker.on('error', (error) => this.log(`uws rank ${this.rank}: communication worker failed: ${error.stack ?? error.message}`));
+    this.workerClosed = new Promise((resolve) => {
+      this.onWorkerClosed = resolve;
+    });
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
+        this.onWorkerClosed();
         this.workerExited = true;
         process.off('exit', this.onProcessExit);
         this.afterWorkerExit(code);
@@ -148,6 +156,7 @@ export class UwsTransport implements Transport {
         this.log(message.line);
         break;
       case 'closed':
+        this.onWorkerClosed();
         break;
     }
   }
@@ -282,6 +291,8 @@ export class UwsTransport implements Transport {
     this.closed = true;
     if (!this.workerExited) {
       this.worker.postMessage({ t: 'close' } satisfies ToWorker);
+      // The worker keeps serving peers until each of them closes too (or dies): no time limit here.
+      await this.workerClosed;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS);
