@@ -3,6 +3,7 @@ import { Rng } from '../runtime/asgd/rng.js';
 import { Blob } from './blob.js';
 import { CnnError, DefinitionError, ShapeError } from './errors.js';
 import type { Layer, LayerContext, Phase } from './layer.js';
+import { ConvolutionLayer } from './layers/convolution.js';
 import { LAYER_TYPES } from './layers/registry.js';
 import { layerIncluded, type NetState } from './net-filter.js';
 import { parsePrototxt, readPrototxt } from './proto/index.js';
@@ -172,6 +173,12 @@ export class Net {
       });
     }
     for (const blob of available.values()) if (!consumed.has(blob)) this.outputs.push(blob);
+    // a convolution may reuse its forward columns in backward only if nothing after it rewrites its bottom
+    this.layers.forEach((layer, l) => {
+      if (!(layer instanceof ConvolutionLayer)) return;
+      const b = this.bottoms[l]![0]!;
+      if (this.tops.some((tops, m) => m > l && tops.includes(b))) layer.reuseColumns = false;
+    });
   }
 
   /** NetParameter.input with input_shape or input_dim: an implicit Input layer */

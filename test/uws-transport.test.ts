@@ -197,3 +197,16 @@ test.serial('while a rank\'s main thread busy-loops for 2 s, another rank puts, 
   t.is(busy.counter, '5');
   for (const r of ranks) t.deepEqual(await r.exited, { code: 0, signal: null }, r.stderr());
 });
+
+test.serial('a rank that closes keeps serving its memory until every peer has closed too', async (t) => {
+  const ranks = await startJob(2, { scenario: 'linger' });
+  t.teardown(() => killAll(ranks));
+  const one = await ranks[1]!.waitLine((l) => 'getStatus' in l);
+  const zero = await ranks[0]!.waitLine((l) => 'closedAt' in l);
+  t.is(one.getStatus, 0, 'a get from a rank that called close() succeeds');
+  t.true(one.same);
+  t.true(one.zeroAlive, 'a closing rank is not dead');
+  t.true((one.getDoneAt as number) > (zero.closeCalledAt as number));
+  t.true((zero.closedAt as number) >= (one.getDoneAt as number), 'rank 0\'s close returned before rank 1 closed');
+  for (const r of ranks) t.deepEqual(await r.exited, { code: 0, signal: null }, r.stderr());
+});

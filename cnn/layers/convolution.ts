@@ -30,6 +30,12 @@ export class ConvolutionLayer extends Layer {
   private colDiff = new Float32Array(0);
   /** the top (or its diff) of a chunk in GEMM layout: num_output × (n·P) */
   private out = new Float32Array(0);
+  /**
+   * When the whole batch fits one chunk, backward reuses the column matrix that forward built instead of
+   * running im2col again. The net turns this off when a later layer writes this layer's bottom in place.
+   */
+  reuseColumns = true;
+  private columnsValid = false;
 
   protected override layerSetUp(bottom: Blob[]): void {
     const p = (this.p = this.def.msg('convolution_param'));
@@ -54,6 +60,7 @@ export class ConvolutionLayer extends Layer {
   }
 
   override reshape(bottom: Blob[], top: Blob[]): void {
+    this.columnsValid = false;
     const b = bottom[0]!;
     const g = this.geom;
     if (b.numAxes !== 4 || b.shape[1] !== g.channels) {
@@ -95,6 +102,7 @@ export class ConvolutionLayer extends Layer {
     const bias = this.biasTerm ? this.blobs[1]!.data : null;
     const col = this.col;
     const out = this.out;
+    this.columnsValid = this.reuseColumns && num <= this.chunk;
     for (let n0 = 0; n0 < num; n0 += this.chunk) {
       const nc = Math.min(this.chunk, num - n0);
       const ld = nc * P;
@@ -143,7 +151,7 @@ export class ConvolutionLayer extends Layer {
           db[o] += s;
         }
       }
-      for (let i = 0; i < nc; i++) im2col(g, x, (n0 + i) * inSize, col, i * P, ld);
+      if (!(this.columnsValid && num <= this.chunk)) for (let i = 0; i < nc; i++) im2col(g, x, (n0 + i) * inSize, col, i * P, ld);
       for (let gi = 0; gi < this.group; gi++) gemm(false, true, M, K, ld, 1, out, gi * M * ld, col, gi * K * ld, 1, dw, gi * M * K);
       if (propagateDown[0]) {
         for (let gi = 0; gi < this.group; gi++) gemm(true, false, K, ld, M, 1, w, gi * M * K, out, gi * M * ld, 0, colDiff, gi * K * ld);

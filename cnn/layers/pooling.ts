@@ -99,6 +99,10 @@ export class PoolingLayer extends Layer {
   }
 
   override forward(bottom: Blob[], top: Blob[]): void {
+    if (this.method === 'MAX' && this.padH === 0 && this.padW === 0 && (this.outH - 1) * this.strideH + this.kernelH <= this.height && (this.outW - 1) * this.strideW + this.kernelW <= this.width) {
+      this.forwardMaxInterior(bottom[0]!, top[0]!);
+      return;
+    }
     const x = bottom[0]!.data;
     const y = top[0]!.data;
     const planes = bottom[0]!.shape[0]! * this.channels;
@@ -141,6 +145,39 @@ export class PoolingLayer extends Layer {
             }
             y[o] = s / area;
           }
+        }
+      }
+    }
+  }
+
+  /** MAX pooling when every window lies inside the image (LeNet's 2×2/2): no clipping per window */
+  private forwardMaxInterior(bottom: Blob, top: Blob): void {
+    const x = bottom.data;
+    const y = top.data;
+    const mask = this.mask;
+    const planes = bottom.shape[0]! * this.channels;
+    const H = this.height, W = this.width, OH = this.outH, OW = this.outW;
+    const kh = this.kernelH, kw = this.kernelW, sh = this.strideH, sw = this.strideW;
+    let o = 0;
+    for (let pl = 0; pl < planes; pl++) {
+      const base = pl * H * W;
+      for (let oy = 0; oy < OH; oy++) {
+        const rowBase = base + oy * sh * W;
+        for (let ox = 0; ox < OW; ox++, o++) {
+          const start = rowBase + ox * sw;
+          let best = x[start]!;
+          let arg = start;
+          for (let h = 0, r = start; h < kh; h++, r += W) {
+            for (let w = 0, i = r; w < kw; w++, i++) {
+              const v = x[i]!;
+              if (v > best) {
+                best = v;
+                arg = i;
+              }
+            }
+          }
+          y[o] = best;
+          mask[o] = arg;
         }
       }
     }

@@ -74,6 +74,11 @@ export function col2im(g: ConvGeometry, col: Float32Array, colOff: number, im: F
             continue;
           }
           const row = plane + y * width;
+          if (strideW === 1 && x0 >= 0 && x0 + outW <= width) {
+            // the common interior case: one contiguous run, no bounds tests
+            for (let ox = 0, d = row + x0; ox < outW; ox++) im[d++] += col[s++]!;
+            continue;
+          }
           for (let ox = 0, x = x0; ox < outW; ox++, x += strideW, s++) {
             if (x >= 0 && x < width) im[row + x] += col[s]!;
           }

@@ -197,7 +197,11 @@ export class FrameEncoder {
     const header = b.asUint8Array();
     const out = this.allocate(header.byteLength + payloadLength);
     out.set(header, 0);
-    if (payloadLength > 0) out.set(payload!.subarray(payloadOffset, payloadOffset + payloadLength), header.byteLength);
+    if (payloadLength > 0) {
+      // Buffer.copy is a plain memmove; TypedArray.set from shared memory copies element-wise.
+      if (Buffer.isBuffer(payload)) payload.copy(out, header.byteLength, payloadOffset, payloadOffset + payloadLength);
+      else out.set(payload!.subarray(payloadOffset, payloadOffset + payloadLength), header.byteLength);
+    }
     return out;
   }
 }

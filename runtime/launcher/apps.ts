@@ -6,4 +6,5 @@
 export const APPS: Readonly<Record<string, string>> = Object.freeze({
   demo: 'dist/demo/ring.js',
   kmeans: 'dist/kmeans/cli.js',
+  cnn: 'dist/cnn/cli.js',
 });

@@ -4,21 +4,22 @@
  */
 export class SegmentTable {
   readonly bytes: Float64Array;
-  readonly u8: (Uint8Array | undefined)[];
+  /** Buffers (Uint8Arrays) over the segments: Buffer.copy out of shared memory is faster than TypedArray.set */
+  readonly u8: (Buffer | undefined)[];
   readonly notifications: (Int32Array | undefined)[];
   /** 64-bit words for atomics (offset / 8); segments shorter than 8 bytes have none */
   readonly words: (BigInt64Array | undefined)[];
 
   constructor(readonly slots: number) {
     this.bytes = new Float64Array(slots);
-    this.u8 = new Array<Uint8Array | undefined>(slots).fill(undefined);
+    this.u8 = new Array<Buffer | undefined>(slots).fill(undefined);
     this.notifications = new Array<Int32Array | undefined>(slots).fill(undefined);
     this.words = new Array<BigInt64Array | undefined>(slots).fill(undefined);
   }
 
   add(slot: number, bytes: number, data: SharedArrayBuffer, notifications: SharedArrayBuffer): void {
     this.bytes[slot] = bytes;
-    this.u8[slot] = new Uint8Array(data, 0, bytes);
+    this.u8[slot] = Buffer.from(data, 0, bytes);
     this.notifications[slot] = new Int32Array(notifications);
     this.words[slot] = bytes >= 8 ? new BigInt64Array(data, 0, Math.floor(bytes / 8)) : undefined;
   }
