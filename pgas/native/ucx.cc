@@ -690,8 +690,8 @@ Napi::Value Engine::RemoveRemote(const Napi::CallbackInfo& info) {
   if (peer >= uint32_t(size) || slot >= uint32_t(slots)) throw Napi::RangeError::New(info.Env(), "removeRemote: bad peer or slot");
   std::lock_guard<std::recursive_mutex> g(mu);
   Remote& r = peers[peer].remotes[slot];
-  // Operations already issued with this rkey hold no reference to it once issued; UCX copies what it
-  // needs. Flush first anyway, so that the peer can unmap as soon as it has every acknowledgement.
+  // Operations still in the ring that name this segment now fail with UNKNOWN_SEGMENT. Those already
+  // issued went out before the acknowledgement that JavaScript sends next, on the same endpoint.
   if (r.rkey) ucp_rkey_destroy(r.rkey);
   r = Remote{};
   return info.Env().Undefined();
@@ -908,6 +908,9 @@ void Engine::FlushAll() {
 
 void Engine::FinishRecord(FlushRecord* rec, int32_t status) {
   if (!rec->abandoned) {
+    Peer& p = peers[rec->peer];
+    // Everything issued to this peer is complete: the next operation needs no fence before it.
+    if (p.inflight.empty() && !p.current) p.unordered = 0;
     for (auto& c : rec->counts) Complete(c.first, status, rec->peer, c.second);
     if (status == WIRE_OK) {
       if (!rec->wakeSlots.empty() && PeerListening(rec->peer)) for (uint32_t slot : rec->wakeSlots) SendWake(rec->peer, slot);

@@ -3,6 +3,7 @@ import {
   ClosedError,
   PeerDeadError,
   RendezvousError,
+  ResourceLimitError,
   UnknownSegmentError,
   WireStatus,
   errorFromStatus,
@@ -24,7 +25,7 @@ import {
   NO_SLOT,
   ringEntriesFor,
 } from './layout.js';
-import type { NativeBinding, NativeEngine } from './native.js';
+import type { MappedSegment, NativeBinding, NativeEngine } from './native.js';
 
 /**
  * What the UCX transport needs from the job's bootstrap (the rendezvous that rank 0 hosts): every
@@ -205,7 +206,12 @@ export class UcxTransport implements Transport {
 
   async createSegment(slot: number, bytes: number): Promise<LocalSegment> {
     if (this.closed) throw new ClosedError('transport closed');
-    const mapped = this.engine.mapSegment(slot, bytes, this.notifWords);
+    let mapped: MappedSegment;
+    try {
+      mapped = this.engine.mapSegment(slot, bytes, this.notifWords);
+    } catch (error) {
+      throw new ResourceLimitError(`segment ${slot}: UCX could not allocate ${bytes} bytes (${(error as Error).message}); check memory limits (ulimit -l, /dev/shm, kernel.shmmax)`);
+    }
     const segment: LocalSegment = { id: slot, bytes, data: mapped.data, notifications: mapped.notifications };
     this.local.set(slot, segment);
     this.localWords.set(slot, new Int32Array(mapped.notifications));
@@ -480,8 +486,7 @@ export class UcxTransport implements Transport {
         break;
       case Control.ATTENTION:
         if (data.byteLength < 9) throw new Error('short attention message');
-        if (process.env.PGAS_UCX_DEBUG) this.log(`attention of rank ${from}: direct=${String(this.engine.addAttention(from, view.getBigUint64(0, true), data.subarray(8)))}`);
-        else this.engine.addAttention(from, view.getBigUint64(0, true), data.subarray(8));
+        this.engine.addAttention(from, view.getBigUint64(0, true), data.subarray(8));
         break;
       case Control.CLOSING:
         this.closingPeers.add(from);
