@@ -1,13 +1,13 @@
 /**
  * Starting a benchmark job the way a launcher would, by the environment contract of pgas/env.ts: one
- * process per rank for `uws`, one process hosting all rank threads for `threads`. Ranks report by
+ * process per rank for `uws` and `ucx`, one process hosting all rank threads for `threads`. Ranks report by
  * printing tagged lines (`<TAG> <json>`) on stdout; the job's other output is kept for error reports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 
-export type BenchTransport = 'threads' | 'uws';
+export type BenchTransport = 'threads' | 'uws' | 'ucx';
 
 export interface RankJobOptions {
   transport: BenchTransport;

@@ -89,7 +89,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs:
 }
 
 /** Whether this installation can run the ucx transport (asked in a child: UCX stays out of this process). */
-function ucxUsable(): { usable: boolean; reason: string } {
+export function probeUcxUsable(): { usable: boolean; reason: string } {
   const index = new URL('../pgas/transports/ucx/index.js', import.meta.url).href;
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(index)}).then((m) => console.log(JSON.stringify(m.ucxUsable())))`], { encoding: 'utf8', timeout: 30000 });
   try {
@@ -119,7 +119,7 @@ async function runRanks(fabric: UcxFabric, spec: UcxRankSpec, timeoutMs: number)
 }
 
 /** One ucx_perftest measurement: a server and a client process on loopback. Returns the "Final:" row. */
-async function perftest(tls: string, test: string, bytes: number, iterations: number): Promise<{ latency50: number; bandwidthMBs: number }> {
+export async function perftest(tls: string, test: string, bytes: number, iterations: number): Promise<{ latency50: number; bandwidthMBs: number }> {
   const port = await freePort();
   const env = { ...process.env, UCX_TLS: tls };
   const server = run('ucx_perftest', ['-p', String(port)], env, 90000);
@@ -138,7 +138,12 @@ async function perftest(tls: string, test: string, bytes: number, iterations: nu
   return { latency50: cols[1]!, bandwidthMBs: cols[5]! };
 }
 
-const MIB_PER_S_TO_GBPS = 1048576 / 1e9;
+export const MIB_PER_S_TO_GBPS = 1048576 / 1e9;
+
+/** Whether `ucx_perftest` (Debian: ucx-utils) can be run. */
+export function perftestInstalled(): boolean {
+  return spawnSync('ucx_perftest', ['-h'], { encoding: 'utf8' }).error === undefined;
+}
 
 export async function runUcxBench(options: UcxBenchOptions = {}): Promise<UcxBenchResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -147,10 +152,10 @@ export async function runUcxBench(options: UcxBenchOptions = {}): Promise<UcxBen
   const quick = options.quick ?? false;
   const records: UcxBenchRecord[] = [];
   const failures: string[] = [];
-  const status = ucxUsable();
+  const status = probeUcxUsable();
   if (!status.usable) return { records, failures: [`ucx: unavailable: ${status.reason}`] };
   log(`ucx bench: ${status.reason}`);
-  const havePerftest = options.perftest !== false && spawnSync('ucx_perftest', ['-h'], { encoding: 'utf8' }).error === undefined;
+  const havePerftest = options.perftest !== false && perftestInstalled();
   if (options.perftest !== false && !havePerftest) failures.push('ucx_perftest: not installed (Debian/Ubuntu: apt-get install ucx-utils); no ceiling figures');
 
   for (const fabric of fabrics) {

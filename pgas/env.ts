@@ -4,7 +4,13 @@
  *
  *   PGAS_RANK               this rank, 0..size-1
  *   PGAS_SIZE               number of ranks
- *   PGAS_TRANSPORT          uws (default) | threads | ucx
+ *   PGAS_TRANSPORT          uws (default) | threads | ucx | auto
+ *                           auto: init() picks ucx where the native addon is built and UCX starts
+ *                           here, uws otherwise, and logs which it chose and why (pgas-run
+ *                           --transport auto decides once in the launcher and passes the choice on)
+ *   UCX_TLS, UCX_NET_DEVICES, UCX_*  (ucx only) read by UCX itself and passed through untouched:
+ *                           which UCX transports and devices to use (e.g. UCX_TLS=posix,sysv,self or
+ *                           tcp,self; UCX_NET_DEVICES=mlx5_0:1 or eth0)
  *   PGAS_RENDEZVOUS         host:port where rank 0 hosts the rendezvous (rank 0 listens there)
  *   PGAS_TOKEN              the job token (a shared secret every connection must present), or
  *   PGAS_TOKEN_STDIN=1      read the token from the first line of standard input instead, so that it

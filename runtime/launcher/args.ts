@@ -5,7 +5,7 @@
  */
 import { UsageError } from './errors.js';
 
-export type LauncherTransport = 'uws' | 'threads' | 'ucx';
+export type LauncherTransport = 'uws' | 'threads' | 'ucx' | 'auto';
 
 export interface LaunchOptions {
   /** -n: number of ranks; undefined means "take it from Slurm / MPI" */
@@ -66,8 +66,8 @@ valued(['-n', '-np', '--np', '--ranks'], (o, v, f) => {
 });
 valued(['--hostfile', '--machinefile', '-m'], (o, v) => { o.hostfile = v; });
 valued(['--transport'], (o, v) => {
-  if (v !== 'uws' && v !== 'threads' && v !== 'ucx') {
-    throw new UsageError(`--transport must be uws, threads or ucx, got '${v}'`);
+  if (v !== 'uws' && v !== 'threads' && v !== 'ucx' && v !== 'auto') {
+    throw new UsageError(`--transport must be uws, threads, ucx or auto, got '${v}'`);
   }
   o.transport = v;
 });
@@ -174,9 +174,14 @@ Placement
   -n, -np N                 number of ranks (local processes unless --hostfile)
   --hostfile, -m FILE       hosts, one per line: "[user@]host [slots=N]", # comments
   --oversubscribe           allow more ranks than the hostfile has slots
-  --transport uws|threads|ucx
+  --transport ucx|uws|threads|auto
                             data transport (default uws); threads runs all ranks
-                            as threads of one local process
+                            as threads of one local process; ucx is the native
+                            UCX transport (shared memory, TCP, InfiniBand/RoCE;
+                            UCX_TLS and UCX_NET_DEVICES pass through to ranks);
+                            auto picks ucx where it is usable here, uws
+                            otherwise, and says at start which it chose
+                            (pgas-run --info says whether ucx is usable)
 
 Remote start (hostfile hosts are reached with the system OpenSSH client)
   --ssh-port PORT           port of the remote sshd

@@ -43,7 +43,10 @@ function checkThreads(packageRoot: string): Capability {
     : { name: 'threads', available: false, detail: `not compiled: ${hub} is missing (run npm run build)` };
 }
 
-/** The UCX transport answers for itself (pgas/transports/ucx: does the addon load, is it current). */
+/**
+ * The UCX transport answers for itself (pgas/transports/ucx): does the addon load, is it current, and
+ * does UCX actually start here with the features the transport needs (ucxUsable runs ucp_init once).
+ */
 async function checkUcx(packageRoot: string): Promise<Capability> {
   const lib = findSystemLibrary('libucp');
   const libText = lib ? `libucp at ${lib}` : 'libucx not found (install libucx-dev)';
@@ -52,16 +55,31 @@ async function checkUcx(packageRoot: string): Promise<Capability> {
     return { name: 'ucx', available: false, detail: `the UCX transport is not part of this build (${module} is missing); ${libText}` };
   }
   try {
-    const { ucxStatus } = (await import(pathToFileURL(module).href)) as {
+    const { ucxUsable, ucxStatus } = (await import(pathToFileURL(module).href)) as {
+      ucxUsable: () => { usable: boolean; reason: string };
       ucxStatus: () => { available: true; ucxVersion: string; path: string } | { available: false; reason: string };
     };
+    const usable = ucxUsable();
     const status = ucxStatus();
-    return status.available
-      ? { name: 'ucx', available: true, detail: `native addon ${status.path} loads, UCX ${status.ucxVersion}` }
-      : { name: 'ucx', available: false, detail: status.reason };
+    const tls = process.env.UCX_TLS ? `; UCX_TLS=${process.env.UCX_TLS}` : '';
+    const devices = process.env.UCX_NET_DEVICES ? `; UCX_NET_DEVICES=${process.env.UCX_NET_DEVICES}` : '';
+    return usable.usable && status.available
+      ? { name: 'ucx', available: true, detail: `usable: native addon ${status.path} loads and UCX ${status.ucxVersion} starts${tls}${devices}` }
+      : { name: 'ucx', available: false, detail: `not usable: ${usable.reason}` };
   } catch (err) {
     return { name: 'ucx', available: false, detail: `the UCX transport module does not load: ${(err as Error).message.split('\n')[0]}; ${libText}` };
   }
+}
+
+/**
+ * `--transport auto`: ucx where it is usable on this host, uws otherwise, with the reason (printed at
+ * start). Decided once, here, so that every rank of the job uses the same transport.
+ */
+export async function chooseAutoTransport(packageRoot: string): Promise<{ transport: 'ucx' | 'uws'; note: string }> {
+  const ucx = await checkUcx(packageRoot);
+  return ucx.available
+    ? { transport: 'ucx', note: `transport auto chose ucx (${ucx.detail.replace(/^usable: /, '')})` }
+    : { transport: 'uws', note: `transport auto chose uws: ucx is ${ucx.detail.replace(/^not usable: /, 'unavailable: ')}` };
 }
 
 /**

@@ -4,7 +4,7 @@
  * are printed as one "pgas-run: error: ..." message and exit with status 2.
  */
 import { parseArgs, HELP } from './args.js';
-import { capabilities, formatInfo } from './info.js';
+import { capabilities, chooseAutoTransport, formatInfo } from './info.js';
 import type { LaunchContext } from './launch-common.js';
 import { launchLocal } from './launch-local.js';
 import { launchRemote } from './launch-remote.js';
@@ -39,6 +39,11 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo()): P
       return 0;
     }
     const { options } = command;
+    if (options.transport === 'auto') {
+      const choice = await chooseAutoTransport(PACKAGE_ROOT);
+      io.err(`pgas-run: ${choice.note}\n`);
+      options.transport = choice.transport;
+    }
     const ctx: LaunchContext = {
       options,
       env: io.env,
