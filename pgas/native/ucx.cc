@@ -44,6 +44,7 @@ constexpr unsigned AM_CONTROL = 1, AM_WAKE = 2;
 // Not an active message: an event telling JavaScript that UCX failed an operation on a peer's path.
 constexpr unsigned EV_PEER_FAILED = 3;
 constexpr uint32_t NO_SLOT = 0xffff;
+constexpr unsigned INLINE_COMPLETED = 1, INLINE_EVENTS = 2;
 
 struct AtomicSlot {
   int64_t a, b, result;
@@ -272,6 +273,7 @@ struct Engine : public Napi::ObjectWrap<Engine> {
   void Order(Peer& p);
   void FlushAll();
   void FinishRecord(FlushRecord* r, int32_t status);
+  void Recycle(FlushRecord* r);
   void FinishAtomic(uint32_t slot, int32_t status);
   void SendWake(int peer, uint32_t slot);
   bool SendAm(int peer, unsigned id, uint32_t arg, const uint8_t* data, size_t len);
@@ -318,7 +320,15 @@ struct Engine : public Napi::ObjectWrap<Engine> {
   std::vector<std::shared_ptr<Region>> local;  // by slot
   std::vector<Peer> peers;
   std::vector<int> touched;  // peers with a current record in this batch
-  unsigned inlineEvents = 0;  // events produced while running inline (JS reads them after kick)
+  // What running inline produced, returned by kick(): INLINE_COMPLETED (queue counters or atomic slots
+  // moved: JavaScript notifies their waiters), INLINE_EVENTS (events wait in `events`: JavaScript takes them).
+  unsigned inlineFlags = 0;
+  std::vector<FlushRecord*> spareRecords;  // finished records kept for reuse: no allocation per batch
+  // Records and atomics of a dead peer whose UCX request is still out: UCX may call back later, or (a
+  // TCP peer that died, with no error-handling mode) never. Freed by the callback if it comes, else
+  // after the worker is destroyed, when no callback can come any more.
+  std::vector<FlushRecord*> orphanRecords;
+  std::vector<PendingAtomic*> orphanAtomics;
 
   // Attention: one word in UCX-mapped memory that says whether this rank's JavaScript event loop sits
   // blocked in poll (1) or is running (0). Peers on shared memory read it directly (ucp_rkey_ptr) and
@@ -716,9 +726,15 @@ void Engine::Complete(uint32_t queue, int32_t status, int peer, uint32_t count) 
 FlushRecord* Engine::Record(int peer) {
   Peer& p = peers[peer];
   if (!p.current) {
-    p.current = new FlushRecord();
+    if (spareRecords.empty()) {
+      p.current = new FlushRecord();
+    } else {
+      p.current = spareRecords.back();
+      spareRecords.pop_back();
+    }
     p.current->engine = this;
     p.current->peer = peer;
+    p.current->abandoned = false;
     touched.push_back(peer);
   }
   return p.current;
@@ -848,13 +864,11 @@ void Engine::FinishAtomic(uint32_t slot, int32_t status) {
 void Engine::OnAtomic(void* request, ucs_status_t status, void* user) {
   auto* pending = static_cast<PendingAtomic*>(user);
   Engine* e = pending->engine;
-  if (!pending->abandoned) {
-    auto& list = e->peers[pending->peer].atomics;
-    for (size_t i = 0; i < list.size(); i++) {
-      if (list[i] == pending) { list.erase(list.begin() + long(i)); break; }
-    }
-    e->FinishAtomic(pending->slot, status == UCS_OK ? WIRE_OK : e->Failed(pending->peer, status));
+  auto& list = pending->abandoned ? e->orphanAtomics : e->peers[pending->peer].atomics;
+  for (size_t i = 0; i < list.size(); i++) {
+    if (list[i] == pending) { list.erase(list.begin() + long(i)); break; }
   }
+  if (!pending->abandoned) e->FinishAtomic(pending->slot, status == UCS_OK ? WIRE_OK : e->Failed(pending->peer, status));
   delete pending;
   ucp_request_free(request);
 }
@@ -886,7 +900,7 @@ void Engine::FlushAll() {
     p.current = nullptr;
     if (!rec) continue;
     if (rec->counts.empty()) {  // everything in it failed before it was issued
-      delete rec;
+      Recycle(rec);
       continue;
     }
     ucp_request_param_t rp{};
@@ -916,17 +930,25 @@ void Engine::FinishRecord(FlushRecord* rec, int32_t status) {
       if (!rec->wakeSlots.empty() && PeerListening(rec->peer)) for (uint32_t slot : rec->wakeSlots) SendWake(rec->peer, slot);
     }
   }
-  delete rec;
+  Recycle(rec);
+}
+
+/** Keep a finished record (its vectors keep their capacity) for the next batch; worker lock held. */
+void Engine::Recycle(FlushRecord* rec) {
+  rec->counts.clear();
+  rec->wakeSlots.clear();
+  rec->values.clear();
+  rec->holds.clear();  // lets go of the memory the operations used
+  if (spareRecords.size() < 64 && !closed) spareRecords.push_back(rec);
+  else delete rec;
 }
 
 void Engine::OnFlush(void* request, ucs_status_t status, void* user) {
   auto* rec = static_cast<FlushRecord*>(user);
   Engine* e = rec->engine;
-  if (!rec->abandoned) {
-    auto& list = e->peers[rec->peer].inflight;
-    for (size_t i = 0; i < list.size(); i++) {
-      if (list[i] == rec) { list.erase(list.begin() + long(i)); break; }
-    }
+  auto& list = rec->abandoned ? e->orphanRecords : e->peers[rec->peer].inflight;
+  for (size_t i = 0; i < list.size(); i++) {
+    if (list[i] == rec) { list.erase(list.begin() + long(i)); break; }
   }
   e->FinishRecord(rec, status == UCS_OK || rec->abandoned ? WireFromUcs(status) : e->Failed(rec->peer, status));
   ucp_request_free(request);
@@ -967,6 +989,7 @@ void Engine::PushEvent(Event&& ev) {
     std::lock_guard<std::mutex> g(evMu);
     events.push_back(std::move(ev));
   }
+  if (t_inline) inlineFlags |= INLINE_EVENTS;
   WakeJs();
 }
 
@@ -1010,7 +1033,7 @@ ucs_status_t Engine::OnAm(unsigned id, void* arg, const void* header, size_t hea
 
 void Engine::WakeJs() {
   if (t_inline) {
-    inlineEvents++;  // kick() returns it; JavaScript handles the events after the call
+    inlineFlags |= INLINE_COMPLETED;  // kick() returns it; JavaScript handles it after the call
     return;
   }
   if (__atomic_exchange_n(&ctl[CTL_WAKE], 1, __ATOMIC_SEQ_CST) == 0 && !wakeReleased) wake.NonBlockingCall();
@@ -1150,12 +1173,17 @@ Napi::Value Engine::Kick(const Napi::CallbackInfo& info) {
   bool allowInline = info.Length() > 0 && info[0].ToBoolean();
   if (inlineEnabled && allowInline && mu.try_lock()) {
     t_inline = true;
-    inlineEvents = 0;
+    inlineFlags = 0;
     Drain(inlineMax);
-    ucp_worker_progress(worker);
-    bool outstanding = __atomic_load_n(&ctl[CTL_HEAD], __ATOMIC_SEQ_CST) != __atomic_load_n(&ctl[CTL_TAIL], __ATOMIC_SEQ_CST);
-    for (auto& p : peers) outstanding = outstanding || !p.inflight.empty() || !p.atomics.empty();
-    events = inlineEvents;
+    auto pending = [this] {
+      for (auto& p : peers) if (!p.inflight.empty() || !p.atomics.empty()) return true;
+      return false;
+    };
+    // On shared memory a batch usually completes inside Drain: then there is nothing to progress here
+    // (incoming messages are the progress thread's business), and the call is saved on the latency path.
+    if (pending()) ucp_worker_progress(worker);
+    bool outstanding = __atomic_load_n(&ctl[CTL_HEAD], __ATOMIC_SEQ_CST) != __atomic_load_n(&ctl[CTL_TAIL], __ATOMIC_SEQ_CST) || pending();
+    events = inlineFlags;
     t_inline = false;
     mu.unlock();
     handOff = outstanding;
@@ -1228,11 +1256,13 @@ void Engine::FailPeer(int peer, int32_t status) {
   for (FlushRecord* rec : p.inflight) {
     for (auto& c : rec->counts) Complete(c.first, status, peer, c.second);
     rec->abandoned = true;  // UCX may still call back (or never): the callback only frees it
+    orphanRecords.push_back(rec);
   }
   p.inflight.clear();
   for (PendingAtomic* a : p.atomics) {
     FinishAtomic(a->slot, status);
     a->abandoned = true;
+    orphanAtomics.push_back(a);
   }
   p.atomics.clear();
 }
@@ -1331,6 +1361,13 @@ void Engine::Teardown() {
   attentionRegion.reset();  // unmapped once JavaScript's view of it is collected too
   ucp_worker_destroy(worker);
   worker = nullptr;
+  // No callback can come now: free what a dead peer's requests left behind (and the memory they held).
+  for (FlushRecord* r : orphanRecords) delete r;
+  orphanRecords.clear();
+  for (PendingAtomic* a : orphanAtomics) delete a;
+  orphanAtomics.clear();
+  for (FlushRecord* r : spareRecords) delete r;
+  spareRecords.clear();
 }
 
 Napi::Value Engine::Close(const Napi::CallbackInfo& info) {

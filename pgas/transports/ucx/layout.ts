@@ -24,6 +24,10 @@ export const ATOMIC_SLOT_BYTES = 32;
 /** a local slot that names no segment (NOTIFY has no source) */
 export const NO_SLOT = 0xffff;
 
+/** Bits of kick()'s result: what running the ring inline produced. */
+export const INLINE_COMPLETED = 1;
+export const INLINE_EVENTS = 2;
+
 /** Active-message ids of the engine. */
 export const AM_CONTROL = 1;
 export const AM_WAKE = 2;

@@ -42,7 +42,7 @@ export interface NativeEngine {
   unmapSegment(slot: number): void;
   addRemote(rank: number, slot: number, bytes: number, notifOffset: number, notificationWords: number, address: bigint, rkey: Uint8Array): void;
   removeRemote(rank: number, slot: number): void;
-  /** run (allowInline) or hand over what the ring holds; returns how many events were produced inline */
+  /** run (allowInline) or hand over what the ring holds; returns INLINE_COMPLETED | INLINE_EVENTS bits (layout.ts) */
   kick(allowInline: boolean): number;
   send(rank: number, kind: number, data: Uint8Array): boolean;
   /** events as a flat list: from, AM id, argument, data (Buffer or null) */

@@ -16,6 +16,7 @@ import {
   AM_WAKE,
   EV_PEER_FAILED,
   ATOMIC_SLOT_BYTES,
+  INLINE_EVENTS,
   CTL_HEAD,
   CTL_STATE,
   CTL_TAIL,
@@ -104,6 +105,8 @@ export class UcxTransport implements Transport {
   private readonly atomicPending: (PendingAtomic | undefined)[] = [];
   private readonly atomicFree: number[] = [];
   private readonly atomicBacklog: { start: () => void; reject: (error: Error) => void }[] = [];
+  /** atomics posted and not yet settled: settleAtomics scans the slots only while there are some */
+  private atomicsInFlight = 0;
   private readonly local = new Map<number, LocalSegment>();
   private readonly localWords = new Map<number, Int32Array>();
   /** 1 while this rank's event loop is blocked in poll (peers then send wake-ups); cleared whenever JS runs */
@@ -326,7 +329,13 @@ export class UcxTransport implements Transport {
       this.inlineUsed = true;
       queueMicrotask(this.endStretch);
     }
-    if (this.engine.kick(allowInline) > 0) this.queueWake();
+    const produced = this.engine.kick(allowInline);
+    if (produced === 0) return;
+    // Events (control messages, failures) and atomics need the full pass; plain completions only need
+    // their queue waiters woken, done here at once: no second native call (take) on the latency path.
+    // Notification counters need nothing here: peers' writes are found by the engine's prepare hook.
+    if ((produced & INLINE_EVENTS) !== 0 || this.atomicsInFlight > 0) this.queueWake();
+    else this.notifyQueues();
   }
 
   private inlineUsed = false;
@@ -361,6 +370,7 @@ export class UcxTransport implements Transport {
         this.atomicWords[words + 2] = 0n;
         Atomics.store(this.atomicFlags, index * (ATOMIC_SLOT_BYTES / 4) + 7, 0);
         this.atomicPending[index] = { resolve, reject, rank };
+        this.atomicsInFlight++;
         this.push(op, rank, NO_SLOT | (slot << 16), 0, offset, 8, index, 0);
       };
       if (this.atomicFree.length > 0) start();
@@ -440,12 +450,13 @@ export class UcxTransport implements Transport {
 
   private settleAtomics(): void {
     const flags = this.atomicFlags;
-    for (let index = 0; index < ATOMIC_SLOTS; index++) {
+    for (let index = 0; index < ATOMIC_SLOTS && this.atomicsInFlight > 0; index++) {
       const pending = this.atomicPending[index];
       if (!pending || Atomics.load(flags, index * (ATOMIC_SLOT_BYTES / 4) + 7) !== 1) continue;
       const status = Atomics.load(flags, index * (ATOMIC_SLOT_BYTES / 4) + 6);
       const result = this.atomicWords[index * (ATOMIC_SLOT_BYTES / 8) + 2]!;
       this.atomicPending[index] = undefined;
+      this.atomicsInFlight--;
       // A slot whose operation was abandoned (dead peer) may still be written by a late reply: retire it.
       if (status !== WireStatus.PEER_DEAD) this.atomicFree.push(index);
       if (status === WireStatus.OK) pending.resolve(result);
@@ -591,6 +602,7 @@ export class UcxTransport implements Transport {
       if (pending) pending.reject(new ClosedError('atomic: the transport was closed'));
       this.atomicPending[index] = undefined;
     }
+    this.atomicsInFlight = 0;
     for (const waiting of this.atomicBacklog.splice(0)) waiting.reject(new ClosedError('atomic: the transport was closed'));
     await this.bootstrap.close();
   }
