@@ -61,11 +61,10 @@ async function checkUcx(packageRoot: string): Promise<Capability> {
     };
     const usable = ucxUsable();
     const status = ucxStatus();
-    const tls = process.env.UCX_TLS ? `; UCX_TLS=${process.env.UCX_TLS}` : '';
-    const devices = process.env.UCX_NET_DEVICES ? `; UCX_NET_DEVICES=${process.env.UCX_NET_DEVICES}` : '';
+    // 'yes' means usable: the addon loads and ucp_init succeeds (UCX_TLS / UCX_NET_DEVICES as set)
     return usable.usable && status.available
-      ? { name: 'ucx', available: true, detail: `usable: native addon ${status.path} loads and UCX ${status.ucxVersion} starts${tls}${devices}` }
-      : { name: 'ucx', available: false, detail: `not usable: ${usable.reason}` };
+      ? { name: 'ucx', available: true, detail: `native addon ${status.path} loads, UCX ${status.ucxVersion}` }
+      : { name: 'ucx', available: false, detail: usable.reason };
   } catch (err) {
     return { name: 'ucx', available: false, detail: `the UCX transport module does not load: ${(err as Error).message.split('\n')[0]}; ${libText}` };
   }
@@ -78,8 +77,8 @@ async function checkUcx(packageRoot: string): Promise<Capability> {
 export async function chooseAutoTransport(packageRoot: string): Promise<{ transport: 'ucx' | 'uws'; note: string }> {
   const ucx = await checkUcx(packageRoot);
   return ucx.available
-    ? { transport: 'ucx', note: `transport auto chose ucx (${ucx.detail.replace(/^usable: /, '')})` }
-    : { transport: 'uws', note: `transport auto chose uws: ucx is ${ucx.detail.replace(/^not usable: /, 'unavailable: ')}` };
+    ? { transport: 'ucx', note: `transport auto chose ucx (${ucx.detail})` }
+    : { transport: 'uws', note: `transport auto chose uws: ucx is unavailable (${ucx.detail})` };
 }
 
 /**

@@ -1,0 +1,110 @@
+/**
+ * The ucx transport as the launcher and the benchmarks see it: `pgas-run --info` says whether it is
+ * usable and why not, `--help` lists ucx|uws|threads|auto, `--transport auto` decides once and says
+ * what it chose (and every rank then runs that transport), and the benchmark entries treat an
+ * unusable ucx as skipped (in `all`) or as a failure that says why (asked for alone).
+ */
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { baseEnv, runLauncher } from './fixtures/launcher-harness.js';
+
+const AUTO_RANK = 'test/fixtures/ucx-auto.ts';
+const BENCH_CLI = fileURLToPath(new URL('../bench/cli.js', import.meta.url));
+
+function probeUcx(env: NodeJS.ProcessEnv = process.env): { usable: boolean; reason: string } {
+  const index = new URL('../pgas/transports/ucx/index.js', import.meta.url).href;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(index)}).then((m) => console.log(JSON.stringify(m.ucxUsable())))`], { encoding: 'utf8', timeout: 30000, env });
+  try {
+    return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as { usable: boolean; reason: string };
+  } catch {
+    return { usable: false, reason: `the probe failed: ${child.stderr.slice(0, 300)}` };
+  }
+}
+
+function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const probe = probeUcx();
+
+test.serial('pgas-run --help lists --transport ucx|uws|threads|auto and says what auto does', async (t) => {
+  const r = await runLauncher(['--help']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /--transport ucx\|uws\|threads\|auto/);
+  t.regex(r.stdout, /auto picks ucx where it is usable/);
+  t.regex(r.stdout, /UCX_TLS and UCX_NET_DEVICES/);
+});
+
+test.serial('pgas-run --info says whether ucx is usable, and why not when it is not', async (t) => {
+  const r = await runLauncher(['--info'], { env: baseEnv() });
+  t.is(r.code, 0, r.stderr);
+  if (probe.usable) t.regex(r.stdout, /^ {2}ucx\s+yes\s+native addon \S+ loads, UCX [\d.]+$/m);
+  else t.regex(r.stdout, new RegExp(`^ {2}ucx\\s+no\\s+${probe.reason.slice(0, 30).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
+  const disabled = await runLauncher(['--info'], { env: baseEnv({ PGAS_NATIVE_DISABLE: '1' }) });
+  t.regex(disabled.stdout, /^ {2}ucx\s+no\s+the native UCX addon is disabled by PGAS_NATIVE_DISABLE=1/m);
+  // a UCX that cannot start (no transport it knows) is reported as not usable, with UCX's reason
+  if (probe.usable) {
+    const broken = await runLauncher(['--info'], { env: baseEnv({ UCX_TLS: 'no-such-transport' }) });
+    t.regex(broken.stdout, /^ {2}ucx\s+no\s+UCX [\d.]+ cannot start here \(ucp_init/m, broken.stdout);
+  }
+});
+
+test.serial('pgas-run --transport auto says which transport it chose, and every rank runs it', async (t) => {
+  const r = await runLauncher(['-n', '2', '--transport', 'auto', AUTO_RANK], { env: baseEnv() });
+  t.is(r.code, 0, r.stderr);
+  const chosen = probe.usable ? 'ucx' : 'uws';
+  t.regex(r.stderr, new RegExp(`^pgas-run: transport auto chose ${chosen}`, 'm'));
+  t.regex(r.stdout, new RegExp(`^\\[0\\] TRANSPORT ${chosen}$`, 'm'));
+  t.regex(r.stdout, new RegExp(`^\\[1\\] TRANSPORT ${chosen}$`, 'm'));
+});
+
+test.serial('pgas-run --transport auto falls back to uws when ucx is not usable, and says why', async (t) => {
+  const r = await runLauncher(['-n', '2', '--transport', 'auto', AUTO_RANK], { env: baseEnv({ PGAS_NATIVE_DISABLE: '1' }) });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /^pgas-run: transport auto chose uws: ucx is unavailable \(the native UCX addon is disabled by PGAS_NATIVE_DISABLE=1/m);
+  t.regex(r.stdout, /^\[0\] TRANSPORT uws$/m);
+  t.regex(r.stdout, /^\[1\] TRANSPORT uws$/m);
+});
+
+test.serial('bench pgas --transport ucx fails saying why when ucx is not usable; ucx bench usage errors exit 2', async (t) => {
+  const env = baseEnv({ PGAS_NATIVE_DISABLE: '1' });
+  const r = await runNode([BENCH_CLI, 'pgas', '--transport', 'ucx', '--quick'], env);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /ucx: skipped, not usable here: the native UCX addon is disabled by PGAS_NATIVE_DISABLE=1/);
+  const bad = await runNode([BENCH_CLI, 'ucx', '--fabric', 'carrier-pigeon'], baseEnv());
+  t.is(bad.code, 2, bad.stderr);
+  t.regex(bad.stderr, /--fabric takes shm, tcp or shm,tcp/);
+  const off = await runNode([BENCH_CLI, 'ucx', '--quick'], env);
+  t.is(off.code, 1);
+  t.regex(off.stderr, /ucx: unavailable: the native UCX addon is disabled by PGAS_NATIVE_DISABLE=1/);
+});
+
+test.serial('runPgasBench skips an unusable ucx in a list of transports and says so', async (t) => {
+  const { runPgasBench } = await import('../bench/pgas.js');
+  const saved = process.env.PGAS_NATIVE_DISABLE;
+  process.env.PGAS_NATIVE_DISABLE = '1';
+  try {
+    const lines: string[] = [];
+    const result = await runPgasBench({ transports: ['ucx'], skipUnusable: true, quick: true, log: (l) => lines.push(l) });
+    t.deepEqual(result.records, []);
+    t.deepEqual(result.failures, []);
+    t.is(result.skipped.length, 1);
+    t.regex(result.skipped[0]!, /^ucx: skipped, not usable here: .*PGAS_NATIVE_DISABLE=1/);
+    t.true(lines.some((l) => /pgas bench: ucx: skipped/.test(l)));
+  } finally {
+    if (saved === undefined) delete process.env.PGAS_NATIVE_DISABLE;
+    else process.env.PGAS_NATIVE_DISABLE = saved;
+  }
+});
