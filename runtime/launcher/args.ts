@@ -67,7 +67,7 @@ valued(['-n', '-np', '--np', '--ranks'], (o, v, f) => {
 valued(['--hostfile', '--machinefile', '-m'], (o, v) => { o.hostfile = v; });
 valued(['--transport'], (o, v) => {
   if (v !== 'uws' && v !== 'threads' && v !== 'ucx' && v !== 'auto') {
-    throw new UsageError(`--transport must be uws, threads, ucx or auto, got '${v}'`);
+    throw new UsageError(`--transport must be uws, threads or ucx (or auto), got '${v}'`);
   }
   o.transport = v;
 });
