@@ -1164,10 +1164,10 @@ void Engine::Loop() {
 Napi::Value Engine::Kick(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed) return Napi::Number::New(env, 0);
-  // Called by JavaScript only when the progress thread sleeps. With allowInline (the first post of a
-  // synchronous stretch) and the worker free, run the small operations of the ring right here: no
-  // thread wake-up on the latency path. Everything else, and whatever is left outstanding, goes to the
-  // progress thread, which then stays awake while more arrives (so later posts need no call at all).
+  // Called by JavaScript only when the progress thread sleeps. With allowInline and the worker free,
+  // run the small operations of the ring right here: no thread wake-up on the latency path. Everything
+  // else, and whatever is left outstanding, goes to the progress thread, which then stays awake while
+  // more arrives (so later posts need no call at all).
   unsigned events = 0;
   bool handOff = true;
   bool allowInline = info.Length() > 0 && info[0].ToBoolean();
