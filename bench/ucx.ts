@@ -72,7 +72,7 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Exit { code: number | null; stdout: string; stderr: string }
+interface Exit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): { exit: Promise<Exit>; kill: () => void } {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -81,9 +81,9 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs:
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const exit = new Promise<Exit>((resolve) => child.on('close', (code) => {
+  const exit = new Promise<Exit>((resolve) => child.on('close', (code, signal) => {
     clearTimeout(timer);
-    resolve({ code, stdout, stderr });
+    resolve({ code, signal, stdout, stderr });
   }));
   return { exit, kill: () => child.kill('SIGKILL') };
 }
@@ -113,7 +113,7 @@ async function runRanks(fabric: UcxFabric, spec: UcxRankSpec, timeoutMs: number)
   const exits = await Promise.all(ranks.map((r) => r.exit));
   const out = exits[0]!.stdout;
   if (!out.includes('UCXBENCH-DONE') || exits.some((e) => e.code !== 0)) {
-    throw new Error(`the ${fabric} job failed (exit codes ${exits.map((e) => e.code).join(', ')}): ${exits.map((e) => e.stderr.slice(-1500)).join('\n')}`);
+    throw new Error(`the ${fabric} job failed (exits: ${exits.map((e) => e.code ?? e.signal).join(', ')}): ${exits.map((e) => e.stderr.slice(-1500)).join('\n')}`);
   }
   return out.split('\n').filter((l) => l.startsWith('UCXBENCH ')).map((l) => JSON.parse(l.slice(9)) as UcxRankRecord);
 }
