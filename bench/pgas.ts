@@ -12,7 +12,7 @@ import type { RawRecord } from './stats.js';
 import {
   BANDWIDTH_SIZES, ECHO_BW_BYTES, ECHO_PORT_TAG, ECHO_RTT_BYTES, ECHO_TAG, LATENCY_BYTES, RANK_DONE_TAG, RANK_TAG, type RankSpec,
 } from './pgas-spec.js';
-import { MIB_PER_S_TO_GBPS, perftest, perftestInstalled, probeUcxUsable } from './ucx.js';
+import { MIB_PER_S_TO_GBPS, perftest, perftestInstalled, probeUcxUsable, ucxEnv } from './ucx.js';
 
 /** `--transport all`: every transport; ucx only where it is usable (otherwise skipped, and said so). */
 export const PGAS_TRANSPORTS: readonly BenchTransport[] = ['threads', 'uws', 'ucx'];
@@ -80,7 +80,7 @@ async function runTransport(transport: BenchTransport, quick: boolean): Promise<
     entry: here('pgas-rank.js'),
     args: [JSON.stringify(spec)],
     timeoutMs: quick ? 60_000 : 150_000,
-    ...(transport === 'ucx' ? { env: { UCX_TLS: benchUcxTls() } } : {}),
+    ...(transport === 'ucx' ? { env: ucxEnv(benchUcxTls()) } : {}),
   });
   const done = taggedLines<object>(result.stdout, RANK_DONE_TAG).length > 0;
   if (!done || result.codes.some((c) => c !== 0)) {

@@ -17,6 +17,16 @@ import type { UcxRankRecord, UcxRankSpec } from './ucx-rank.js';
 export type UcxFabric = 'shm' | 'tcp';
 
 export const UCX_FABRICS: Record<UcxFabric, string> = { shm: 'posix,sysv,self', tcp: 'tcp,self' };
+
+/**
+ * UCX's environment for a transport list: over TCP, pin UCX to the loopback device (unless the user
+ * chose devices), or it also opens lanes over eth0 and the "loopback" figure is not loopback.
+ */
+export function ucxEnv(tls: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = { UCX_TLS: tls };
+  if (/\btcp\b/.test(tls) && !env.UCX_NET_DEVICES) out.UCX_NET_DEVICES = 'lo';
+  return out;
+}
 export const UCX_BENCH_SIZES = [8, 64, 512, 4096, 32768, 262144, 1048576, 4194304];
 
 export interface UcxBenchOptions {
@@ -104,7 +114,7 @@ async function runRanks(fabric: UcxFabric, spec: UcxRankSpec, timeoutMs: number)
   const env = {
     ...process.env,
     PGAS_TRANSPORT: 'ucx',
-    UCX_TLS: UCX_FABRICS[fabric],
+    ...ucxEnv(UCX_FABRICS[fabric]),
     PGAS_SIZE: '2',
     PGAS_RENDEZVOUS: `127.0.0.1:${port}`,
     PGAS_TOKEN: randomBytes(16).toString('hex'),
@@ -121,7 +131,7 @@ async function runRanks(fabric: UcxFabric, spec: UcxRankSpec, timeoutMs: number)
 /** One ucx_perftest measurement: a server and a client process on loopback. Returns the "Final:" row. */
 export async function perftest(tls: string, test: string, bytes: number, iterations: number): Promise<{ latency50: number; bandwidthMBs: number }> {
   const port = await freePort();
-  const env = { ...process.env, UCX_TLS: tls };
+  const env = { ...process.env, ...ucxEnv(tls) };
   const server = run('ucx_perftest', ['-p', String(port)], env, 90000);
   let client: Exit | undefined;
   for (let attempt = 0; attempt < 50; attempt++) {

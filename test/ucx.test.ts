@@ -28,7 +28,13 @@ const fabrics = [
   ['tcp', 'tcp,self'],
 ] as const;
 
-const ucx = (tls: string, extra: Record<string, string> = {}): Record<string, string> => ({ PGAS_TRANSPORT: 'ucx', UCX_TLS: tls, ...extra });
+const ucx = (tls: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  PGAS_TRANSPORT: 'ucx',
+  UCX_TLS: tls,
+  // loopback only: without it UCX's tcp transport also opens lanes over eth0
+  ...(tls.includes('tcp') ? { UCX_NET_DEVICES: 'lo' } : {}),
+  ...extra,
+});
 
 function results(result: JobResult): Record<string, unknown>[] {
   return result.stdout.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice(7)) as Record<string, unknown>);
