@@ -31,6 +31,8 @@ export class ConvolutionLayer extends Layer {
   private colDiff = new Float32Array(0);
   /** the top (or its diff) of a chunk in GEMM layout: num_output × (n·P) */
   private out = new Float32Array(0);
+  /** a column of ones, n·P long, for the bias gradient */
+  private ones = new Float32Array(0);
   /**
    * When the whole batch fits one chunk, backward reuses the column matrix that forward built instead of
    * running im2col again. The net turns this off when a later layer writes this layer's bottom in place.
@@ -82,6 +84,7 @@ export class ConvolutionLayer extends Layer {
       this.colDiff = new Float32Array(perImage * this.chunk);
     }
     if (this.out.length < this.numOutput * P * this.chunk) this.out = new Float32Array(this.numOutput * P * this.chunk);
+    if (this.ones.length < P * this.chunk) this.ones = new Float32Array(P * this.chunk).fill(1);
   }
 
   override fill(rng: Rng): void {
@@ -138,13 +141,8 @@ export class ConvolutionLayer extends Layer {
       const ld = nc * P;
       // gather the top diff of the chunk into O × (nc·P)
       k.gatherRows(dy, n0 * O * P, O, nc, P, out);
-      if (db) {
-        for (let o = 0; o < O; o++) {
-          let s = 0;
-          for (let j = o * ld, e = j + ld; j < e; j++) s += out[j]!;
-          db[o] += s;
-        }
-      }
+      // db += dtop · 1 (a GEMM with one column: on the native path this sum runs in BLAS too)
+      if (db) gemm(false, false, O, 1, ld, 1, out, 0, this.ones, 0, 1, db, 0);
       if (!(this.columnsValid && num <= this.chunk)) k.im2colBatch(g, nc, x, n0 * inSize, col, 0, ld);
       for (let gi = 0; gi < this.group; gi++) gemm(false, true, M, K, ld, 1, out, gi * M * ld, col, gi * K * ld, 1, dw, gi * M * K);
       if (propagateDown[0]) {

@@ -71,13 +71,25 @@ let nativeFailure = '';
 let coreTypeNote = '';
 
 /**
- * OpenBLAS 0.3.21 (Debian 12) does not know AMD's AVX-512 CPUs (Zen 4/5) and runs its AVX2 (Haswell)
- * kernels there; its SkylakeX kernels ran LeNet's large GEMMs 30–70% faster on this machine. Ask for
- * them through OPENBLAS_CORETYPE (read when the library loads) when the CPU is AMD with AVX-512 and
- * nobody chose a core type. CNN_OPENBLAS_CORETYPE=default keeps OpenBLAS's own choice.
+ * OpenBLAS reads OPENBLAS_CORETYPE when it loads. 0.3.21 (Debian 12) does not know AMD's AVX-512 CPUs
+ * (Zen 4/5) and runs its AVX2 (Haswell) kernels there; its SkylakeX kernels ran LeNet's large GEMMs
+ * 30–70% faster on this machine (whole training iterations 10–20%). So: CNN_OPENBLAS_CORETYPE=<name>
+ * sets the core type for the CNN (over the environment's OPENBLAS_CORETYPE), =default leaves OpenBLAS
+ * alone; otherwise an OPENBLAS_CORETYPE already set is respected, and on an AMD CPU with AVX-512 with
+ * none set the CNN asks for SkylakeX. The kernels' description says which applied.
  */
 function chooseOpenblasCore(): void {
-  if (process.env.OPENBLAS_CORETYPE || process.env.CNN_OPENBLAS_CORETYPE === 'default') return;
+  const forced = process.env.CNN_OPENBLAS_CORETYPE;
+  if (forced === 'default') return;
+  if (forced) {
+    process.env.OPENBLAS_CORETYPE = forced;
+    coreTypeNote = `; OPENBLAS_CORETYPE=${forced} from CNN_OPENBLAS_CORETYPE`;
+    return;
+  }
+  if (process.env.OPENBLAS_CORETYPE) {
+    coreTypeNote = `; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} from the environment`;
+    return;
+  }
   let cpu = '';
   try {
     cpu = readFileSync('/proc/cpuinfo', 'utf8').slice(0, 8192);
