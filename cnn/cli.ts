@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCliArgs, type CliOptions } from './cli-args.js';
 import { CnnError } from './errors.js';
-import { kernels, loadNativeKernels, nativeUnavailableReason, selectKernels } from './math/blas.js';
+import { kernelsReport, loadNativeKernels, nativeUnavailableReason, selectKernels } from './math/blas.js';
 import { Net } from './net.js';
 import { formatDuration, formatEvent } from './progress.js';
 import { loadWeights } from './solver/snapshot.js';
@@ -43,7 +43,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     const k = selectKernels(o.kernels);
     if (o.command === 'info') {
       const native = loadNativeKernels();
-      io.out(`kernels: ${k.path} — ${k.description}`);
+      io.out(`kernels: ${k.path} — ${k.description}${k.nativeKernels.length ? ` (native: ${k.nativeKernels.join(', ')})` : ''}`);
       io.out(`native: ${native ? native.description : `unavailable (${nativeUnavailableReason()})`}`);
       return 0;
     }
@@ -82,7 +82,7 @@ function runTrain(o: CliOptions, io: CliIo): number {
     }
   };
   const solver = new Solver(config, { seed: o.seed, onEvent });
-  io.out(`cnn train: ${config.file}: ${solver.net.name || 'net'} with ${solver.net.paramCount} parameters, solver ${config.type}, ${config.max_iter} iterations; kernels: ${kernels().description}`);
+  io.out(`cnn train: ${config.file}: ${solver.net.name || 'net'} with ${solver.net.paramCount} parameters, solver ${config.type}, ${config.max_iter} iterations; ${kernelsReport()}`);
   if (o.weights) io.out(`copied weights of layers ${solver.loadWeights(resolve(o.weights)).join(', ')} from ${o.weights}`);
   const started = performance.now();
   solver.solve(o.snapshot ? resolve(o.snapshot) : undefined);

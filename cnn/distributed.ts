@@ -18,7 +18,7 @@ import { partitionRange } from './data/dataset.js';
 import { EpochSampler } from './data/sampler.js';
 import { SolverError, UsageError } from './errors.js';
 import { DataLayer } from './layers/data.js';
-import { selectKernels } from './math/blas.js';
+import { kernelsReport, selectKernels } from './math/blas.js';
 import { Net } from './net.js';
 import { formatDuration } from './progress.js';
 import { writeWeights } from './solver/snapshot.js';
@@ -217,7 +217,8 @@ export async function trainDistributed(o: CliOptions, io: CliIo): Promise<number
   const say = (line: string): void => {
     if (ctx.rank === 0 && !o.quiet) io.out(line);
   };
-  say(`cnn train: ${ctx.size} ranks, numeric-core solver ${o.parallel}, optimizer ${core.config.optimizer.name}, ${config.max_iter} steps of ${batch} per rank; kernels: ${selectKernels(o.kernels).description}`);
+  selectKernels(o.kernels);
+  say(`cnn train: ${ctx.size} ranks, numeric-core solver ${o.parallel}, optimizer ${core.config.optimizer.name}, ${config.max_iter} steps of ${batch} per rank; ${kernelsReport()}`);
   // the rank's own model for progress lines; the core builds its problem from the reference below
   let last = { time: performance.now(), step: 0 };
   const started = performance.now();

@@ -2,8 +2,8 @@ import type { Rng } from '../../runtime/asgd/rng.js';
 import { Blob } from '../blob.js';
 import { checkFiller, fillBlob } from '../filler.js';
 import { Layer } from '../layer.js';
-import { gemm } from '../math/blas.js';
-import { col2im, convOutputSize, im2col, type ConvGeometry } from '../math/im2col.js';
+import { gemm, kernels } from '../math/blas.js';
+import { convOutputSize, type ConvGeometry } from '../math/im2col.js';
 import type { Msg } from '../proto/message.js';
 import { convWindow } from './conv-params.js';
 
@@ -16,7 +16,8 @@ const CHUNK_VALUES = 1 << 22;
  * which runs one GEMM per image, the columns of a chunk of images are laid side by side (K × n·P), so
  * that one GEMM covers the chunk: LeNet's conv2 becomes 50 × 500 × 4096 instead of 64 calls of
  * 50 × 500 × 64, which both GEMM paths run much closer to their peak. The top is then scattered back
- * into NCHW order (a copy of the output, small next to the GEMM).
+ * into NCHW order (a copy of the output, small next to the GEMM). im2col, col2im and the layout copies
+ * run through the active kernels (native loops on the native path).
  * Backward: dW_g += dtop_g · col_gᵀ, dcol_g = W_gᵀ · dtop_g, then col2im into the bottom diff.
  */
 export class ConvolutionLayer extends Layer {
@@ -30,6 +31,8 @@ export class ConvolutionLayer extends Layer {
   private colDiff = new Float32Array(0);
   /** the top (or its diff) of a chunk in GEMM layout: num_output × (n·P) */
   private out = new Float32Array(0);
+  /** a column of ones, n·P long, for the bias gradient */
+  private ones = new Float32Array(0);
   /**
    * When the whole batch fits one chunk, backward reuses the column matrix that forward built instead of
    * running im2col again. The net turns this off when a later layer writes this layer's bottom in place.
@@ -81,6 +84,7 @@ export class ConvolutionLayer extends Layer {
       this.colDiff = new Float32Array(perImage * this.chunk);
     }
     if (this.out.length < this.numOutput * P * this.chunk) this.out = new Float32Array(this.numOutput * P * this.chunk);
+    if (this.ones.length < P * this.chunk) this.ones = new Float32Array(P * this.chunk).fill(1);
   }
 
   override fill(rng: Rng): void {
@@ -102,20 +106,15 @@ export class ConvolutionLayer extends Layer {
     const bias = this.biasTerm ? this.blobs[1]!.data : null;
     const col = this.col;
     const out = this.out;
+    const k = kernels();
     this.columnsValid = this.reuseColumns && num <= this.chunk;
     for (let n0 = 0; n0 < num; n0 += this.chunk) {
       const nc = Math.min(this.chunk, num - n0);
       const ld = nc * P;
-      for (let i = 0; i < nc; i++) im2col(g, x, (n0 + i) * inSize, col, i * P, ld);
+      k.im2colBatch(g, nc, x, n0 * inSize, col, 0, ld);
       for (let gi = 0; gi < this.group; gi++) gemm(false, false, M, ld, K, 1, w, gi * M * K, col, gi * K * ld, 0, out, gi * M * ld);
       // scatter O × (nc·P) into NCHW, adding the bias
-      for (let i = 0; i < nc; i++) {
-        const dst = (n0 + i) * O * P;
-        for (let o = 0; o < O; o++) {
-          const v = bias ? bias[o]! : 0;
-          for (let p = 0, s = o * ld + i * P, d = dst + o * P; p < P; p++) y[d + p] = out[s + p]! + v;
-        }
-      }
+      k.scatterRows(out, O, nc, P, bias, y, n0 * O * P);
     }
   }
 
@@ -136,26 +135,19 @@ export class ConvolutionLayer extends Layer {
     const col = this.col;
     const colDiff = this.colDiff;
     const out = this.out;
+    const k = kernels();
     for (let n0 = 0; n0 < num; n0 += this.chunk) {
       const nc = Math.min(this.chunk, num - n0);
       const ld = nc * P;
       // gather the top diff of the chunk into O × (nc·P)
-      for (let i = 0; i < nc; i++) {
-        const src = (n0 + i) * O * P;
-        for (let o = 0; o < O; o++) out.set(dy.subarray(src + o * P, src + (o + 1) * P), o * ld + i * P);
-      }
-      if (db) {
-        for (let o = 0; o < O; o++) {
-          let s = 0;
-          for (let j = o * ld, e = j + ld; j < e; j++) s += out[j]!;
-          db[o] += s;
-        }
-      }
-      if (!(this.columnsValid && num <= this.chunk)) for (let i = 0; i < nc; i++) im2col(g, x, (n0 + i) * inSize, col, i * P, ld);
+      k.gatherRows(dy, n0 * O * P, O, nc, P, out);
+      // db += dtop · 1 (a GEMM with one column: on the native path this sum runs in BLAS too)
+      if (db) gemm(false, false, O, 1, ld, 1, out, 0, this.ones, 0, 1, db, 0);
+      if (!(this.columnsValid && num <= this.chunk)) k.im2colBatch(g, nc, x, n0 * inSize, col, 0, ld);
       for (let gi = 0; gi < this.group; gi++) gemm(false, true, M, K, ld, 1, out, gi * M * ld, col, gi * K * ld, 1, dw, gi * M * K);
       if (propagateDown[0]) {
         for (let gi = 0; gi < this.group; gi++) gemm(true, false, K, ld, M, 1, w, gi * M * K, out, gi * M * ld, 0, colDiff, gi * K * ld);
-        for (let i = 0; i < nc; i++) col2im(g, colDiff, i * P, dx, (n0 + i) * inSize, ld);
+        k.col2imBatch(g, nc, colDiff, 0, ld, dx, n0 * inSize);
       }
     }
   }

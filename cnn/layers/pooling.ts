@@ -1,5 +1,7 @@
 import type { Blob } from '../blob.js';
 import { Layer } from '../layer.js';
+import { kernels } from '../math/blas.js';
+import type { PoolGeometry } from '../math/pool-kernels.js';
 
 /**
  * Caffe's pooling output size: ceil((H + 2·pad − kernel) / stride) + 1 (floor with round_mode FLOOR),
@@ -34,6 +36,8 @@ export class PoolingLayer extends Layer {
   private outH = 0;
   private outW = 0;
   private mask = new Int32Array(0);
+  /** the MAX kernels' view of the shape (planes set per call) */
+  private readonly geometry: PoolGeometry = { planes: 0, height: 0, width: 0, outH: 0, outW: 0, kernelH: 0, kernelW: 0, strideH: 1, strideW: 1, padH: 0, padW: 0 };
 
   protected override layerSetUp(bottom: Blob[]): void {
     const p = this.def.msg('pooling_param');
@@ -96,11 +100,24 @@ export class PoolingLayer extends Layer {
     this.outW = poolOutputSize(this.width, this.kernelW, this.padW, this.strideW, this.roundMode);
     top[0]!.reshape([b.shape[0]!, this.channels, this.outH, this.outW]);
     if (this.method === 'MAX' && this.mask.length < top[0]!.count) this.mask = new Int32Array(top[0]!.count);
+    const g = this.geometry;
+    g.planes = b.shape[0]! * this.channels;
+    g.height = this.height;
+    g.width = this.width;
+    g.outH = this.outH;
+    g.outW = this.outW;
+    g.kernelH = this.kernelH;
+    g.kernelW = this.kernelW;
+    g.strideH = this.strideH;
+    g.strideW = this.strideW;
+    g.padH = this.padH;
+    g.padW = this.padW;
   }
 
   override forward(bottom: Blob[], top: Blob[]): void {
-    if (this.method === 'MAX' && this.padH === 0 && this.padW === 0 && (this.outH - 1) * this.strideH + this.kernelH <= this.height && (this.outW - 1) * this.strideW + this.kernelW <= this.width) {
-      this.forwardMaxInterior(bottom[0]!, top[0]!);
+    if (this.method === 'MAX') {
+      this.geometry.planes = bottom[0]!.shape[0]! * this.channels;
+      kernels().maxPoolForward(this.geometry, bottom[0]!.data, top[0]!.data, this.mask);
       return;
     }
     const x = bottom[0]!.data;
@@ -108,8 +125,7 @@ export class PoolingLayer extends Layer {
     const planes = bottom[0]!.shape[0]! * this.channels;
     const H = this.height, W = this.width, OH = this.outH, OW = this.outW;
     const inPlane = H * W;
-    const mask = this.mask;
-    const isMax = this.method === 'MAX';
+    // AVE (MAX runs in the kernels)
     let o = 0;
     for (let pl = 0; pl < planes; pl++) {
       const base = pl * inPlane;
@@ -124,21 +140,7 @@ export class PoolingLayer extends Layer {
           const area = (heAve - hs) * (weAve - ws);
           const h0 = hs < 0 ? 0 : hs;
           const w0 = ws < 0 ? 0 : ws;
-          if (isMax) {
-            let best = -Infinity;
-            let arg = -1;
-            for (let h = h0; h < he; h++) {
-              for (let w = w0, i = base + h * W + w0; w < we; w++, i++) {
-                const v = x[i]!;
-                if (v > best) {
-                  best = v;
-                  arg = i;
-                }
-              }
-            }
-            y[o] = best;
-            mask[o] = arg;
-          } else {
+          {
             let s = 0;
             for (let h = h0; h < he; h++) {
               for (let w = w0, i = base + h * W + w0; w < we; w++, i++) s += x[i]!;
@@ -150,53 +152,15 @@ export class PoolingLayer extends Layer {
     }
   }
 
-  /** MAX pooling when every window lies inside the image (LeNet's 2×2/2): no clipping per window */
-  private forwardMaxInterior(bottom: Blob, top: Blob): void {
-    const x = bottom.data;
-    const y = top.data;
-    const mask = this.mask;
-    const planes = bottom.shape[0]! * this.channels;
-    const H = this.height, W = this.width, OH = this.outH, OW = this.outW;
-    const kh = this.kernelH, kw = this.kernelW, sh = this.strideH, sw = this.strideW;
-    let o = 0;
-    for (let pl = 0; pl < planes; pl++) {
-      const base = pl * H * W;
-      for (let oy = 0; oy < OH; oy++) {
-        const rowBase = base + oy * sh * W;
-        for (let ox = 0; ox < OW; ox++, o++) {
-          const start = rowBase + ox * sw;
-          let best = x[start]!;
-          let arg = start;
-          for (let h = 0, r = start; h < kh; h++, r += W) {
-            for (let w = 0, i = r; w < kw; w++, i++) {
-              const v = x[i]!;
-              if (v > best) {
-                best = v;
-                arg = i;
-              }
-            }
-          }
-          y[o] = best;
-          mask[o] = arg;
-        }
-      }
-    }
-  }
-
   override backward(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
     const dx = bottom[0]!.diff;
     const dy = top[0]!.diff;
-    const n = top[0]!.count;
-    dx.fill(0, 0, bottom[0]!.count);
     if (this.method === 'MAX') {
-      const mask = this.mask;
-      for (let o = 0; o < n; o++) {
-        const i = mask[o]!;
-        if (i >= 0) dx[i] += dy[o]!;
-      }
+      kernels().maxPoolBackward(dy, top[0]!.count, this.mask, dx, bottom[0]!.count);
       return;
     }
+    dx.fill(0, 0, bottom[0]!.count);
     const planes = bottom[0]!.shape[0]! * this.channels;
     const H = this.height, W = this.width, OH = this.outH, OW = this.outW;
     let o = 0;

@@ -13,9 +13,10 @@ export class ReLULayer extends NeuronLayer {
     const x = bottom[0]!.data;
     const y = top[0]!.data;
     const s = this.slope;
+    // max/min rather than a branch on the sign, which is a coin toss on real activations
     for (let i = 0, n = bottom[0]!.count; i < n; i++) {
       const v = x[i]!;
-      y[i] = v > 0 ? v : s * v;
+      y[i] = Math.max(v, 0) + s * Math.min(v, 0);
     }
   }
 
