@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import type { KernelPath } from '../cnn/math/blas.js';
 import { formatCnnTable, runCnnAsgdBench, runCnnBench, type CnnBenchOptions, type CnnBenchRecord } from './cnn.js';
 
-const USAGE = 'usage: cnn bench [--quick] [--seconds S] [--paths typescript,native] [--epochs 1,5] [--asgd-seconds S] [--no-asgd] [--json FILE]';
+const USAGE = 'usage: cnn bench [--quick] [--seconds S] [--paths typescript,native] [--epochs 1,5] [--asgd-seconds S] [--no-asgd] [--no-pytorch] [--json FILE]';
 
 function fail(message: string): never {
   process.stderr.write(`cnn bench: ${message}\n${USAGE}\n`);
@@ -44,6 +44,7 @@ for (let i = 0; i < argv.length; i++) {
     options.epochs = text === '' || text === 'none' ? [] : text.split(',').map((e) => Math.round(positive('--epochs', e)));
   } else if (a === '--asgd-seconds') asgdSeconds = positive(a, argv[++i]);
   else if (a === '--no-asgd') asgd = false;
+  else if (a === '--no-pytorch') options.pytorch = false;
   else if (a === '--json') json = argv[++i] ?? fail('--json needs a file name');
   else if (a === '--help' || a === '-h') {
     process.stdout.write(`${USAGE}\n`);
