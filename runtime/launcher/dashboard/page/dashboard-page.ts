@@ -165,8 +165,11 @@ function duration(s: number | null): string {
 }
 
 /** Tick labels of a log axis: 0.001 and 2e-5 rather than uPlot's fixed decimals ("0"). */
-function logTicks(_plot: unknown, splits: number[]): string[] {
-  return splits.map((v) => (v >= 0.01 && v < 1e5 ? String(Number(v.toPrecision(3))) : v.toExponential(0)));
+function logTicks(_plot: unknown, splits: (number | null)[]): string[] {
+  return splits.map((v) => {
+    if (v === null || !Number.isFinite(v)) return ''; // uPlot passes null for ticks it leaves unlabelled
+    return v >= 0.01 && v < 1e5 ? String(Number(v.toPrecision(3))) : v.toExponential(0);
+  });
 }
 
 function rankColor(r: number): string {
