@@ -31,8 +31,10 @@ interface FeedSocket {
   readonly bufferedAmount: number;
   send(data: string): void;
   close(): void;
+  terminate(): void;
   on(event: 'open' | 'close', listener: () => void): void;
   on(event: 'error', listener: (err: Error) => void): void;
+  on(event: 'unexpected-response', listener: (req: unknown, res: { statusCode?: number }) => void): void;
 }
 
 class FeedClient {
@@ -62,6 +64,7 @@ class FeedClient {
         this.send();
       });
       socket.on('error', (err) => this.fail(err.message));
+      socket.on('unexpected-response', (_req: unknown, res: { statusCode?: number }) => this.fail(`refused (HTTP ${res.statusCode})`));
       socket.on('close', () => { this.socket = undefined; });
     } catch (err) {
       this.fail((err as Error).message);
@@ -71,12 +74,14 @@ class FeedClient {
   private fail(why: string): void {
     if (this.failed) return;
     this.failed = true;
+    this.socket?.terminate(); // after a refusal the HTTP connection would linger and hold the rank
+    this.socket = undefined;
     const where = this.url.replace(/\?.*$/, '');
     process.stderr.write(`pgas metrics feed: cannot report to the dashboard at ${where}: ${why} (the job goes on)\n`);
   }
 
   get due(): boolean {
-    return performance.now() - this.lastSent >= SEND_INTERVAL_MS;
+    return !this.failed && performance.now() - this.lastSent >= SEND_INTERVAL_MS;
   }
 
   addLoss(loss: number): void {
@@ -92,9 +97,10 @@ class FeedClient {
 
   send(): void {
     const socket = this.socket;
+    if (socket === undefined || socket.readyState !== OPEN) return; // still due: sent once it opens
     const now = performance.now();
     this.lastSent = now;
-    if (socket === undefined || socket.readyState !== OPEN || socket.bufferedAmount > MAX_BACKLOG_BYTES) return;
+    if (socket.bufferedAmount > MAX_BACKLOG_BYTES) return; // the launcher is not reading: drop this one
     if (this.lossCount > 0) {
       this.latest.loss = this.lossSum / this.lossCount;
       this.lossSum = 0;
