@@ -72,8 +72,17 @@ interface PageApi {
 
 // ---- model ----------------------------------------------------------------------------------------
 
-/** Points kept per curve; when full every other one is dropped (the launcher does the same). */
-const MAX_POINTS = 4000;
+/**
+ * Points kept per curve; when full every other one is dropped (the launcher does the same). A chart
+ * is a few hundred pixels wide: more points cost drawing time (64 ranks x 3 charts) and show nothing.
+ */
+const MAX_POINTS = 1200;
+/**
+ * A chart is redrawn at most this often (ms), and one chart per frame at most: drawing 64 curves is
+ * the page's one expensive job, and spread out like this it never takes a whole frame's budget three
+ * times over. The table still updates every frame.
+ */
+const CHART_MIN_INTERVAL_MS = 200;
 /** A new point on the curves at most this often (s): per-rank messages fold into one point. */
 const POINT_EVERY_S = 0.09;
 const RENDER_SAMPLES = 20000;
@@ -91,6 +100,8 @@ class Model {
   /** what changed since the last frame */
   tableDirty = false;
   chartsDirty = false;
+  /** bumped whenever the curves change; each chart remembers the version it drew */
+  curvesVersion = 0;
   headerDirty = false;
   /** the structure (number of ranks) changed: rebuild the table and charts */
   rebuild = false;
@@ -104,7 +115,9 @@ class Model {
     this.error = h.history.error.map(positive);
     this.latest = h.tick.ranks.slice();
     this.job = h.tick.job;
+    while (this.t.length > MAX_POINTS) this.thin();
     this.lastPointT = this.t.length ? this.t[this.t.length - 1]! : -Infinity;
+    this.curvesVersion++;
     this.rebuild = this.tableDirty = this.chartsDirty = this.headerDirty = true;
   }
 
@@ -124,6 +137,7 @@ class Model {
         this.error[r]!.push(!gone && v.error !== null && v.error > 0 ? v.error : null);
       });
       this.chartsDirty = true;
+      this.curvesVersion++;
     }
   }
 
@@ -237,6 +251,8 @@ interface Chart {
   plot: UPlot;
   box: Elem;
   series: (m: Model) => (number | null)[][];
+  drawnVersion: number;
+  drawnAt: number;
 }
 
 const CHART_HEIGHT = 220;
@@ -260,7 +276,8 @@ class View {
 
   constructor(private readonly model: Model, readonly renderMs: number[]) {}
 
-  render(): void {
+  /** Draw what changed; returns true when a chart is still due (the caller asks for another frame). */
+  render(now: number): boolean {
     const started = performance.now();
     const m = this.model;
     if (m.rebuild) this.build();
@@ -272,11 +289,19 @@ class View {
         errorBox.hidden = !errorBox.hidden;
         this.resize(); // the grid gave the other charts a new width
       }
-      for (const c of this.charts) if (!c.box.hidden) c.plot.setData(c.series(m));
+    }
+    const stale = this.charts.filter((c) => !c.box.hidden && c.drawnVersion !== m.curvesVersion);
+    const due = stale.filter((c) => now - c.drawnAt >= CHART_MIN_INTERVAL_MS).sort((a, b) => a.drawnAt - b.drawnAt)[0];
+    if (due) {
+      due.plot.setData(due.series(m));
+      due.drawnVersion = m.curvesVersion;
+      due.drawnAt = now;
     }
     m.rebuild = m.headerDirty = m.tableDirty = m.chartsDirty = false;
     if (this.renderMs.length >= RENDER_SAMPLES) this.renderMs.splice(0, RENDER_SAMPLES / 2);
-    this.renderMs.push(performance.now() - started);
+    // uPlot draws in a microtask it queued in setData; this one runs after it, so the time includes it.
+    queueMicrotask(() => this.renderMs.push(performance.now() - started));
+    return stale.length > (due ? 1 : 0);
   }
 
   resize(): void {
@@ -311,7 +336,7 @@ class View {
         axes: [{ label: 'seconds' }, { label: unit, size: 70, ...(log ? { values: logTicks } : {}) }],
         series: [{ label: 't' }, ...m.latest.map((_, r) => ({ label: `rank ${r}`, stroke: rankColor(r), width: 1, points: { show: false } }))],
       };
-      return { plot: new uPlot(opts, series(m), box), box, series };
+      return { plot: new uPlot(opts, series(m), box), box, series, drawnVersion: m.curvesVersion, drawnAt: -Infinity };
     };
     this.charts = [
       make('samples / s per rank', 'samples/s', false, (x) => [x.t, ...x.rate]),
@@ -377,11 +402,11 @@ class Page {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    window.requestAnimationFrame(() => {
+    window.requestAnimationFrame((now) => {
       this.scheduled = false;
       if (this.model.meta === null) return;
       this.view ??= new View(this.model, this.renderMs);
-      this.view.render();
+      if (this.view.render(now)) this.schedule();
     });
   }
 
