@@ -1,8 +1,9 @@
 /**
  * Does the dashboard page keep up with 64 ranks reporting 10 times a second each? Frame times of the
  * page in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core), measured in the
- * page with requestAnimationFrame timestamps and the Long Tasks API, under three loads, each beside a
- * baseline measured in the same run (the same page, idle):
+ * page with requestAnimationFrame timestamps and the Long Tasks API, and the CPU time Chromium used
+ * (from /proc), under three loads, beside a baseline measured in the same run ("quiet": the same page
+ * with 64 ranks and no updates):
  *
  *   launcher  the real path: 64 fake ranks (WebSocket clients in this process) send records at 10 Hz
  *             to the launcher's dashboard server and aggregator, which push ticks of all 64 ranks
@@ -14,8 +15,7 @@
  *
  *   node dist/bench/dashboard-main.js [--seconds 10] [--json FILE]
  */
-import { writeFileSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromium, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { defaultOptions } from '../runtime/launcher/args.js';
@@ -29,6 +29,13 @@ const RANKS = 64;
 const HZ = 10;
 
 interface FrameStats {
+  /**
+   * CPU time per second of wall time (ms/s) of the page's renderer main thread, and of every Chromium
+   * process together (raster and compositing included). Unlike frame times, CPU time does not grow
+   * when other work on the machine takes the cores: it says what the page costs.
+   */
+  mainThreadCpuMsPerS: number;
+  chromiumCpuMsPerS: number;
   frames: number;
   p50: number;
   p95: number;
@@ -65,6 +72,44 @@ const STOP_PROBE = `(() => {
   return JSON.stringify({ frames: p.frames, longTasks: p.longTasks, render: d ? d.renderMs.slice(p.renderStart) : [], points: d ? d.points() : 0 });
 })()`;
 
+const CLOCK_TICKS_PER_S = 100;
+
+/** utime + stime (ms) of a /proc stat line */
+function statCpuMs(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+}
+
+/** CPU used so far by the Chromium processes this benchmark started (descendants of this process). */
+function chromiumCpu(): { mainThreadMs: number; allMs: number } {
+  const parent = new Map<number, number>();
+  const stats = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      stats.set(Number(name), stat);
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* gone */ }
+  }
+  const ours = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
+    return false;
+  };
+  let mainThreadMs = 0;
+  let allMs = 0;
+  for (const [pid, stat] of stats) {
+    if (!ours(pid) || !stat.includes('(chrom')) continue;
+    allMs += statCpuMs(stat);
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) {
+        mainThreadMs += statCpuMs(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+      }
+    } catch { /* gone */ }
+  }
+  return { mainThreadMs, allMs };
+}
+
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -72,11 +117,17 @@ function quantile(sorted: number[], q: number): number {
 
 async function measure(page: Page, seconds: number): Promise<FrameStats> {
   await page.evaluate(START_PROBE);
+  const cpuBefore = chromiumCpu();
+  const wallBefore = performance.now();
   await page.waitForTimeout(seconds * 1000);
+  const cpuAfter = chromiumCpu();
+  const wallS = (performance.now() - wallBefore) / 1000;
   const raw = JSON.parse(await page.evaluate(STOP_PROBE) as string) as { frames: number[]; longTasks: number[]; render: number[]; points: number };
   const intervals = raw.frames.slice(1).map((t, i) => t - raw.frames[i]!).sort((a, b) => a - b);
   const render = [...raw.render].sort((a, b) => a - b);
   return {
+    mainThreadCpuMsPerS: (cpuAfter.mainThreadMs - cpuBefore.mainThreadMs) / wallS,
+    chromiumCpuMsPerS: (cpuAfter.allMs - cpuBefore.allMs) / wallS,
     frames: raw.frames.length,
     p50: quantile(intervals, 0.5),
     p95: quantile(intervals, 0.95),
@@ -153,8 +204,8 @@ function staticShell(): StaticReportData {
 
 function row(name: string, s: FrameStats, base: FrameStats): string {
   const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '—');
-  return `${name.padEnd(10)} frames ${String(s.frames).padStart(4)}  interval p50 ${f(s.p50)} p95 ${f(s.p95)} p99 ${f(s.p99)} max ${f(s.max)} ms ` +
-    `(p95 ${f(s.p95 / base.p95)}x idle)  >33ms ${s.slowFrames}  long tasks ${s.longTasks} (${f(s.longTaskMs)} ms)  ` +
+  return `${name.padEnd(10)} CPU: page main thread ${f(s.mainThreadCpuMsPerS)} ms/s, all Chromium ${f(s.chromiumCpuMsPerS)} ms/s  frames ${String(s.frames).padStart(4)}  interval p50 ${f(s.p50)} p95 ${f(s.p95)} p99 ${f(s.p99)} max ${f(s.max)} ms ` +
+    `(p95 ${f(s.p95 / base.p95)}x quiet)  >33ms ${s.slowFrames}  long tasks ${s.longTasks} (${f(s.longTaskMs)} ms)  ` +
     `redraws ${s.renders} p50 ${f(s.renderP50)} p95 ${f(s.renderP95)} max ${f(s.renderMax)} ms  points ${s.points}`;
 }
 
@@ -179,21 +230,19 @@ async function main(): Promise<void> {
       await page.waitForFunction('document.querySelectorAll("tr[data-rank]").length === 64');
       return page;
     };
-    // launcher path: idle baseline first (ranks not yet reporting: ticks still arrive, nothing changes but the clock)
     const live = await open();
-    results.idle = await measure(live, seconds);
     const ranks = fakeRanks(feedUrl);
     await live.waitForTimeout(2000);
     results.launcher = await measure(live, seconds);
     ranks.stop();
     await live.close();
 
-    for (const mode of ['unbatched', 'full'] as const) {
+    for (const mode of ['quiet', 'unbatched', 'full'] as const) {
       // The page as the static report builds it (no connection to the launcher): fed by the script below only.
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, bypassCSP: true });
       page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
       await page.setContent(dashboardHtml(staticShell()));
-      await page.evaluate(pageLoad(mode, mode === 'full' ? 1200 : 0));
+      await page.evaluate(pageLoad(mode === 'quiet' ? 'none' : mode, mode === 'full' ? 1200 : 0));
       await page.waitForFunction('document.querySelectorAll("tr[data-rank]").length === 64');
       await page.waitForTimeout(1000);
       results[mode] = await measure(page, seconds);
@@ -203,10 +252,10 @@ async function main(): Promise<void> {
     await browser.close();
     dashboard.close();
   }
-  const base = results.idle!;
+  const base = results.quiet!;
   const lines = [
     `dashboard page, headless Chromium (${CHROMIUM}), ${RANKS} ranks x ${HZ} updates/s, ${seconds} s per load`,
-    row('idle', base, base),
+    row('quiet', base, base),
     row('launcher', results.launcher!, base),
     row('unbatched', results.unbatched!, base),
     row('full', results.full!, base),

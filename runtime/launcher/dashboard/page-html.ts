@@ -56,15 +56,17 @@ body { font: 14px system-ui, sans-serif; margin: 0; color: #1d232a; background: 
 header { background: #1d232a; color: #fff; padding: 10px 16px; display: flex; flex-wrap: wrap; gap: 6px 24px; align-items: center; }
 header h1 { font-size: 16px; margin: 0; }
 header .meta { opacity: .8; }
-.stats { display: flex; flex-wrap: wrap; gap: 8px 24px; padding: 10px 16px; background: #fff; border-bottom: 1px solid #dde; }
-.stats b { font-variant-numeric: tabular-nums; }
+.stats { contain: content; display: flex; flex-wrap: wrap; gap: 8px 24px; padding: 10px 16px; background: #fff; border-bottom: 1px solid #dde; }
+.stats b { font-variant-numeric: tabular-nums; display: inline-block; min-width: 4em; }
 .bar { width: 220px; height: 10px; background: #e3e6ea; border-radius: 5px; overflow: hidden; display: inline-block; vertical-align: middle; }
 #progress-bar { height: 100%; width: 0; background: #2f80ed; transition: width .3s; }
 #charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 8px; padding: 8px 16px; }
-.chart { background: #fff; border: 1px solid #dde; border-radius: 4px; padding: 4px; min-width: 0; overflow: hidden; }
+.chart { contain: content; background: #fff; border: 1px solid #dde; border-radius: 4px; padding: 4px; min-width: 0; overflow: hidden; }
 .chart[hidden] { display: none; }
-table { border-collapse: collapse; margin: 8px 16px 16px; background: #fff; font-variant-numeric: tabular-nums; }
-th, td { padding: 3px 8px; border-bottom: 1px solid #eef; text-align: right; white-space: nowrap; }
+/* A fixed layout: a changed number re-lays out its cell, not the whole table (64 rows x 13 columns). */
+.table-box { contain: content; margin: 8px 16px 16px; overflow-x: auto; }
+table { border-collapse: collapse; table-layout: fixed; width: 1240px; background: #fff; font-variant-numeric: tabular-nums; }
+th, td { padding: 3px 8px; border-bottom: 1px solid #eef; text-align: right; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 th { background: #eef0f3; position: sticky; top: 0; }
 td.col-host, td.col-note, td.col-health { text-align: left; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
@@ -88,10 +90,11 @@ const BODY = `
   <span>ranks <b id="counts">—</b></span>
 </div>
 <div id="charts"></div>
-<table>
+<div class="table-box"><table>
+  <colgroup><col style="width:60px"><col style="width:110px"><col style="width:70px"><col style="width:70px"><col style="width:90px"><col style="width:80px"><col style="width:80px"><col style="width:85px"><col style="width:85px"><col style="width:80px"><col style="width:125px"><col style="width:75px"><col style="width:230px"></colgroup>
   <thead><tr><th>rank</th><th>host</th><th>pid</th><th>health</th><th>samples/s</th><th>samples</th><th>loss</th><th>error</th><th>states sent</th><th>received</th><th>accepted (window)</th><th>progress</th><th>note</th></tr></thead>
   <tbody id="rank-rows"></tbody>
-</table>
+</table></div>
 <pre id="summary" hidden></pre>
 `;
 

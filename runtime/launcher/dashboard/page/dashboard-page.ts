@@ -76,13 +76,19 @@ interface PageApi {
  * Points kept per curve; when full every other one is dropped (the launcher does the same). A chart
  * is a few hundred pixels wide: more points cost drawing time (64 ranks x 3 charts) and show nothing.
  */
-const MAX_POINTS = 1200;
+const MAX_POINTS = 800;
 /**
  * A chart is redrawn at most this often (ms), and one chart per frame at most: drawing 64 curves is
  * the page's one expensive job, and spread out like this it never takes a whole frame's budget three
  * times over. The table still updates every frame.
  */
 const CHART_MIN_INTERVAL_MS = 200;
+/**
+ * The table and header are rewritten at most this often (ms), unless a rank's health changed (shown in
+ * the next frame): numbers changing 10 times a second cannot be read anyway, and every rewrite costs a
+ * layout.
+ */
+const TABLE_MIN_INTERVAL_MS = 250;
 /** A new point on the curves at most this often (s): per-rank messages fold into one point. */
 const POINT_EVERY_S = 0.09;
 const RENDER_SAMPLES = 20000;
@@ -99,6 +105,8 @@ class Model {
   lastPointT = -Infinity;
   /** what changed since the last frame */
   tableDirty = false;
+  /** a rank's health changed since the last frame: show it now */
+  healthChanged = false;
   chartsDirty = false;
   /** bumped whenever the curves change; each chart remembers the version it drew */
   curvesVersion = 0;
@@ -118,12 +126,16 @@ class Model {
     while (this.t.length > MAX_POINTS) this.thin();
     this.lastPointT = this.t.length ? this.t[this.t.length - 1]! : -Infinity;
     this.curvesVersion++;
-    this.rebuild = this.tableDirty = this.chartsDirty = this.headerDirty = true;
+    this.rebuild = this.tableDirty = this.chartsDirty = this.headerDirty = this.healthChanged = true;
   }
 
   tick(m: TickMessage): void {
     if (this.meta === null) return;
-    for (const v of m.ranks) if (v.rank >= 0 && v.rank < this.latest.length) this.latest[v.rank] = v;
+    for (const v of m.ranks) {
+      if (v.rank < 0 || v.rank >= this.latest.length) continue;
+      if (this.latest[v.rank]!.health !== v.health) this.healthChanged = true;
+      this.latest[v.rank] = v;
+    }
     this.job = m.job;
     this.tableDirty = this.headerDirty = true;
     if (m.t - this.lastPointT >= POINT_EVERY_S) {
@@ -273,16 +285,25 @@ class View {
   };
   private readonly bar = el('progress-bar');
   private lastBar = '';
+  private tableAt = -Infinity;
 
   constructor(private readonly model: Model, readonly renderMs: number[]) {}
 
-  /** Draw what changed; returns true when a chart is still due (the caller asks for another frame). */
-  render(now: number): boolean {
+  /**
+   * Draw what changed. Returns in how many ms a chart that still shows old data may be redrawn (the
+   * caller asks for a frame then), or -1 when every chart is current.
+   */
+  render(now: number): number {
     const started = performance.now();
     const m = this.model;
     if (m.rebuild) this.build();
-    if (m.headerDirty) this.renderHeader();
-    if (m.tableDirty) m.latest.forEach((v, r) => this.rows[r]?.update(v));
+    const tableDue = m.healthChanged || now - this.tableAt >= TABLE_MIN_INTERVAL_MS;
+    if (tableDue && (m.headerDirty || m.tableDirty)) {
+      if (m.headerDirty) this.renderHeader();
+      if (m.tableDirty) m.latest.forEach((v, r) => this.rows[r]?.update(v));
+      m.headerDirty = m.tableDirty = m.healthChanged = false;
+      this.tableAt = now;
+    }
     if (m.chartsDirty) {
       const errorBox = this.charts[2]?.box;
       if (errorBox && errorBox.hidden === m.hasErrors()) {
@@ -297,11 +318,13 @@ class View {
       due.drawnVersion = m.curvesVersion;
       due.drawnAt = now;
     }
-    m.rebuild = m.headerDirty = m.tableDirty = m.chartsDirty = false;
+    m.rebuild = m.chartsDirty = false;
     if (this.renderMs.length >= RENDER_SAMPLES) this.renderMs.splice(0, RENDER_SAMPLES / 2);
     // uPlot draws in a microtask it queued in setData; this one runs after it, so the time includes it.
     queueMicrotask(() => this.renderMs.push(performance.now() - started));
-    return stale.length > (due ? 1 : 0);
+    const waits = stale.filter((c) => c !== due).map((c) => c.drawnAt + CHART_MIN_INTERVAL_MS - now);
+    if (m.headerDirty || m.tableDirty) waits.push(this.tableAt + TABLE_MIN_INTERVAL_MS - now);
+    return waits.length === 0 ? -1 : Math.max(0, Math.min(...waits));
   }
 
   resize(): void {
@@ -406,7 +429,9 @@ class Page {
       this.scheduled = false;
       if (this.model.meta === null) return;
       this.view ??= new View(this.model, this.renderMs);
-      if (this.view.render(now)) this.schedule();
+      const next = this.view.render(now);
+      // Not a frame loop: an idle page draws nothing, and a chart waits for its turn without frames.
+      if (next >= 0) setTimeout(() => this.schedule(), next);
     });
   }
 
