@@ -84,6 +84,12 @@ const MAX_POINTS = 800;
  */
 const CHART_MIN_INTERVAL_MS = 200;
 /**
+ * And no more often than keeps drawing under about 1/DRAW_SHARE of the main thread: each chart's
+ * last draw time sets its interval, so a slow machine (or a busy one) gets fewer redraws, not a page
+ * that stops responding.
+ */
+const DRAW_SHARE = 5;
+/**
  * The table and header are rewritten at most this often (ms), unless a rank's health changed (shown in
  * the next frame): numbers changing 10 times a second cannot be read anyway, and every rewrite costs a
  * layout.
@@ -265,6 +271,8 @@ interface Chart {
   series: (m: Model) => (number | null)[][];
   drawnVersion: number;
   drawnAt: number;
+  /** how long its last draw took (ms) */
+  drawMs: number;
 }
 
 const CHART_HEIGHT = 220;
@@ -311,18 +319,22 @@ class View {
         this.resize(); // the grid gave the other charts a new width
       }
     }
-    const stale = this.charts.filter((c) => !c.box.hidden && c.drawnVersion !== m.curvesVersion);
-    const due = stale.filter((c) => now - c.drawnAt >= CHART_MIN_INTERVAL_MS).sort((a, b) => a.drawnAt - b.drawnAt)[0];
+    const visible = this.charts.filter((c) => !c.box.hidden);
+    const interval = (c: Chart): number => Math.max(CHART_MIN_INTERVAL_MS, DRAW_SHARE * visible.length * c.drawMs);
+    const stale = visible.filter((c) => c.drawnVersion !== m.curvesVersion);
+    const due = stale.filter((c) => now - c.drawnAt >= interval(c)).sort((a, b) => a.drawnAt - b.drawnAt)[0];
     if (due) {
+      const drawStarted = performance.now();
       due.plot.setData(due.series(m));
       due.drawnVersion = m.curvesVersion;
       due.drawnAt = now;
+      // uPlot draws in a microtask it queued in setData; this one runs after it.
+      queueMicrotask(() => { due.drawMs = performance.now() - drawStarted; });
     }
     m.rebuild = m.chartsDirty = false;
     if (this.renderMs.length >= RENDER_SAMPLES) this.renderMs.splice(0, RENDER_SAMPLES / 2);
-    // uPlot draws in a microtask it queued in setData; this one runs after it, so the time includes it.
     queueMicrotask(() => this.renderMs.push(performance.now() - started));
-    const waits = stale.filter((c) => c !== due).map((c) => c.drawnAt + CHART_MIN_INTERVAL_MS - now);
+    const waits = stale.filter((c) => c !== due).map((c) => c.drawnAt + interval(c) - now);
     if (m.headerDirty || m.tableDirty) waits.push(this.tableAt + TABLE_MIN_INTERVAL_MS - now);
     return waits.length === 0 ? -1 : Math.max(0, Math.min(...waits));
   }
@@ -359,7 +371,7 @@ class View {
         axes: [{ label: 'seconds' }, { label: unit, size: 70, ...(log ? { values: logTicks } : {}) }],
         series: [{ label: 't' }, ...m.latest.map((_, r) => ({ label: `rank ${r}`, stroke: rankColor(r), width: 1, points: { show: false } }))],
       };
-      return { plot: new uPlot(opts, series(m), box), box, series, drawnVersion: m.curvesVersion, drawnAt: -Infinity };
+      return { plot: new uPlot(opts, series(m), box), box, series, drawnVersion: m.curvesVersion, drawnAt: -Infinity, drawMs: 0 };
     };
     this.charts = [
       make('samples / s per rank', 'samples/s', false, (x) => [x.t, ...x.rate]),
