@@ -179,7 +179,7 @@ function pageLoad(mode: 'unbatched' | 'full' | 'none', history: number): string 
   const view = (r, t) => ({ rank: r, host: 'node' + (r >> 3), pid: 10000 + r, health: 'alive', reason: '', rate: 40000 + 20000 * Math.sin(t / 3 + r),
     samples: Math.floor(50000 * t), steps: Math.floor(50 * t), loss: 0.5 * Math.exp(-t / 20) + 0.05 + 0.01 * Math.random(), error: 0.3 * Math.exp(-t / 8) + 1e-4,
     sent: Math.floor(50 * t), received: Math.floor(50 * t), accepted: Math.floor(12 * t), progress: Math.min(1, t / 600), transport: 'uws', solver: 'asgd' });
-  const job = (t) => ({ elapsed: t, progress: t / 600, eta: 600 - t, rate: R * 50000, counts: { starting: 0, alive: R, slow: 0, dead: 0, done: 0 } });
+  const job = (t) => ({ elapsed: t, progress: t / 600, eta: 600 - t, rate: R * 50000, counts: { starting: 0, alive: R, slow: 0, dead: 0, done: 0, stopped: 0 } });
   const ts = Array.from({ length: H }, (_, i) => i / HZ);
   const series = (f) => Array.from({ length: R }, (_, r) => ts.map((t) => f(r, t)));
   let t0 = H / HZ;

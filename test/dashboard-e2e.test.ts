@@ -166,6 +166,7 @@ if (skipReason) {
     await report.waitForFunction('window.__dashboard && window.__dashboard.ended() && document.querySelectorAll("tr[data-rank]").length === 4', undefined, { timeout: 15000 });
     const final = await ranksOnPage(report);
     t.is(final[3]!.health, 'dead', 'the report shows rank 3 dead');
+    t.deepEqual(final.slice(0, 3).map((r) => r.health), ['stopped', 'stopped', 'stopped'], 'Ctrl-C stopped the others');
     t.true(await pointsOnPage(report) >= pointsAfter, 'the report holds the whole curves');
     t.is(await report.locator('#charts canvas').count() >= 2, true);
     t.regex((await report.locator('#summary').textContent()) ?? '', /dead ranks: 3 \(killed by SIGKILL/);

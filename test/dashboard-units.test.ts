@@ -117,7 +117,7 @@ test('rates come from the ranks\' own clocks over ~2 s of reports', (t) => {
   t.is(view.ranks[1]!.rate, 5000);
   t.is(view.job.rate, 15000);
   t.is(view.ranks[0]!.pid, 100);
-  t.deepEqual(view.job.counts, { starting: 0, alive: 2, slow: 0, dead: 0, done: 0 });
+  t.deepEqual(view.job.counts, { starting: 0, alive: 2, slow: 0, dead: 0, done: 0, stopped: 0 });
 });
 
 test('a rank killed, one lost, one seen dead by a peer, one silent, one finished', (t) => {
@@ -136,7 +136,7 @@ test('a rank killed, one lost, one seen dead by a peer, one silent, one finished
   t.is(v.ranks[3]!.reason, 'lost contact 1.1 s ago');
   t.is(v.ranks[4]!.reason, 'no report for 1.7 s');
   t.is(v.ranks[5]!.progress, 1);
-  t.deepEqual(v.job.counts, { starting: 0, alive: 1, slow: 1, dead: 3, done: 1 });
+  t.deepEqual(v.job.counts, { starting: 0, alive: 1, slow: 1, dead: 3, done: 1, stopped: 0 });
   // a dead rank's report of others does not count
   agg.rankExited(0, { code: 1, signal: null });
   agg.ingest(rec(2, 2000, 200), 2700);
@@ -147,6 +147,19 @@ test('threads: the exit of the one process is every rank\'s', (t) => {
   const agg = new JobAggregator(meta(3), 0);
   agg.rankExited(undefined, { code: null, signal: 'SIGTERM' });
   t.deepEqual(agg.view(10).ranks.map((x) => x.health), ['dead', 'dead', 'dead']);
+});
+
+test('ranks pgas-run stopped itself are "stopped", not dead; a rank that failed first stays dead', (t) => {
+  const agg = new JobAggregator(meta(3), 0);
+  agg.rankExited(0, { code: 3, signal: null });
+  agg.rankExited(1, { code: null, signal: 'SIGTERM' });
+  agg.rankExited(2, { code: 0, signal: null });
+  for (const r of [1, 2]) agg.rankStoppedByLauncher(r); // rank 2 finished before the signal reached it
+  const v = agg.view(10);
+  t.deepEqual(v.ranks.map((x) => x.health), ['dead', 'stopped', 'done']);
+  t.is(v.ranks[1]!.reason, 'stopped by pgas-run (killed by SIGTERM)');
+  t.is(v.job.counts.stopped, 1);
+  t.deepEqual(classifyHealth({ ...running, exit: { code: null, signal: 'SIGKILL' }, stoppedByLauncher: true }).health, 'stopped');
 });
 
 test('job progress is the least of the running ranks; ETA the longest', (t) => {

@@ -22,6 +22,7 @@ interface RankTrack {
   rate: number | null;
   lostAt: number | undefined;
   exit: RankExit | undefined;
+  stoppedByLauncher: boolean;
 }
 
 export class JobAggregator {
@@ -37,7 +38,7 @@ export class JobAggregator {
   ) {
     this.history = new History(meta.size, historyCapacity);
     this.ranks = Array.from({ length: meta.size }, () => ({
-      record: undefined, lastReportAt: undefined, window: [], rate: null, lostAt: undefined, exit: undefined,
+      record: undefined, lastReportAt: undefined, window: [], rate: null, lostAt: undefined, exit: undefined, stoppedByLauncher: false,
     }));
   }
 
@@ -69,18 +70,25 @@ export class JobAggregator {
     for (const t of targets) t.exit = exit;
   }
 
+  /** The job's end report says pgas-run stopped this rank (`undefined`: every rank of a threads job). */
+  rankStoppedByLauncher(rank: number | undefined): void {
+    const targets = rank === undefined ? this.ranks : [this.ranks[rank]].filter((t) => t !== undefined);
+    for (const t of targets) t.stoppedByLauncher = true;
+  }
+
   private rankView(r: number, now: number, medianRate: number | null, seenDeadBy: number[]): RankView {
     const track = this.ranks[r]!;
     const rec = track.record;
     const verdict = classifyHealth({
       exit: track.exit,
+      stoppedByLauncher: track.stoppedByLauncher,
       silentMs: track.lastReportAt === undefined ? undefined : now - track.lastReportAt,
       lostMs: track.lostAt === undefined ? undefined : now - track.lostAt,
       seenDeadBy: seenDeadBy[r]!,
       rate: track.rate,
       medianRate,
     }, this.thresholds);
-    const running = verdict.health !== 'dead' && verdict.health !== 'done';
+    const running = verdict.health !== 'dead' && verdict.health !== 'done' && verdict.health !== 'stopped';
     return {
       rank: r,
       host: rec?.host ?? '',
@@ -118,14 +126,14 @@ export class JobAggregator {
   }
 
   private jobView(ranks: RankView[], now: number): JobView {
-    const counts: Record<RankHealth, number> = { starting: 0, alive: 0, slow: 0, dead: 0, done: 0 };
+    const counts: Record<RankHealth, number> = { starting: 0, alive: 0, slow: 0, dead: 0, done: 0, stopped: 0 };
     let progress: number | null = null;
     let eta: number | null = null;
     let rate = 0;
     for (const v of ranks) {
       counts[v.health]++;
       rate += v.rate ?? 0;
-      if (v.health === 'dead') continue;
+      if (v.health === 'dead' || v.health === 'stopped') continue;
       const p = v.progress;
       if (p !== null) progress = progress === null ? p : Math.min(progress, p);
       const rec = this.ranks[v.rank]!.record;

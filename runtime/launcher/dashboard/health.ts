@@ -11,6 +11,8 @@ import type { RankHealth } from './messages.js';
 export interface HealthInput {
   /** the exit the launcher saw, if the rank's process has ended */
   exit: RankExit | undefined;
+  /** pgas-run itself stopped it (the job's end says so) */
+  stoppedByLauncher?: boolean;
   /** ms since the rank's last report; undefined if it never reported */
   silentMs: number | undefined;
   /** ms since its feed connection closed while its process had not (yet) been seen to exit */
@@ -40,6 +42,7 @@ export interface HealthVerdict {
 
 export function classifyHealth(input: HealthInput, th: HealthThresholds = DEFAULT_THRESHOLDS): HealthVerdict {
   if (input.exit !== undefined) {
+    if (input.stoppedByLauncher && exitFailed(input.exit)) return { health: 'stopped', reason: `stopped by pgas-run (${describeExit(input.exit)})` };
     return exitFailed(input.exit) ? { health: 'dead', reason: describeExit(input.exit) } : { health: 'done', reason: 'exited with code 0' };
   }
   if (input.seenDeadBy > 0) {

@@ -123,6 +123,7 @@ export async function startDashboard(options: LaunchOptions, log: (text: string)
     url,
     observer,
     async finish(report) {
+      for (const o of report.outcomes) if (o.stoppedByLauncher) aggregator.rankStoppedByLauncher(o.rank);
       pushTick();
       const path = reportFile(options, started);
       const end: EndMessage = { type: 'end', exitCode: report.exitCode, summary: formatSummary(report), reportPath: path };

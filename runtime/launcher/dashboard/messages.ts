@@ -3,7 +3,8 @@
  * embeds. The page imports these as types only, so they cost nothing in the browser script.
  */
 
-export type RankHealth = 'starting' | 'alive' | 'slow' | 'dead' | 'done';
+/** 'stopped': ended by pgas-run itself (Ctrl-C, or another rank's failure), not a failure of its own */
+export type RankHealth = 'starting' | 'alive' | 'slow' | 'dead' | 'done' | 'stopped';
 
 /** One rank as the page shows it. Numbers are null when not known yet. */
 export interface RankView {

@@ -65,7 +65,7 @@ header .meta { opacity: .8; }
 .chart[hidden] { display: none; }
 /* A fixed layout: a changed number re-lays out its cell, not the whole table (64 rows x 13 columns). */
 .table-box { contain: content; margin: 8px 16px 16px; overflow-x: auto; }
-table { border-collapse: collapse; table-layout: fixed; width: 1240px; background: #fff; font-variant-numeric: tabular-nums; }
+table { border-collapse: collapse; table-layout: fixed; width: 1350px; background: #fff; font-variant-numeric: tabular-nums; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #eef; text-align: right; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 th { background: #eef0f3; position: sticky; top: 0; }
 td.col-host, td.col-note, td.col-health { text-align: left; }
@@ -77,6 +77,7 @@ tr.health-dead td.col-health { color: #fff; background: #c0392b; font-weight: 60
 tr.health-dead { background: #fdecea; color: #7a2a22; }
 tr.health-done td.col-health { color: #555; }
 tr.health-starting td.col-health { color: #888; }
+tr.health-stopped td.col-health { color: #555; font-style: italic; }
 #summary { margin: 0 16px 16px; padding: 8px; background: #fff; border: 1px solid #dde; white-space: pre-wrap; }
 `;
 
@@ -91,8 +92,8 @@ const BODY = `
 </div>
 <div id="charts"></div>
 <div class="table-box"><table>
-  <colgroup><col style="width:60px"><col style="width:110px"><col style="width:70px"><col style="width:70px"><col style="width:90px"><col style="width:80px"><col style="width:80px"><col style="width:85px"><col style="width:85px"><col style="width:80px"><col style="width:125px"><col style="width:75px"><col style="width:230px"></colgroup>
-  <thead><tr><th>rank</th><th>host</th><th>pid</th><th>health</th><th>samples/s</th><th>samples</th><th>loss</th><th>error</th><th>states sent</th><th>received</th><th>accepted (window)</th><th>progress</th><th>note</th></tr></thead>
+  <colgroup><col style="width:60px"><col style="width:100px"><col style="width:70px"><col style="width:80px"><col style="width:100px"><col style="width:90px"><col style="width:95px"><col style="width:95px"><col style="width:80px"><col style="width:90px"><col style="width:110px"><col style="width:90px"><col style="width:300px"></colgroup>
+  <thead><tr><th>rank</th><th>host</th><th>pid</th><th>health</th><th>samples/s</th><th>samples</th><th>loss</th><th>error</th><th title="states sent to other ranks">sent</th><th title="states received from other ranks">received</th><th title="received states the Parzen window accepted">accepted</th><th>progress</th><th>note</th></tr></thead>
   <tbody id="rank-rows"></tbody>
 </table></div>
 <pre id="summary" hidden></pre>

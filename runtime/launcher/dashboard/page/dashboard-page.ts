@@ -392,7 +392,7 @@ class View {
     h.elapsed.set(duration(job.elapsed));
     h.rate.set(`${compact(job.rate)} samples/s`);
     const c = job.counts;
-    h.counts.set(`${c.alive} alive · ${c.slow} slow · ${c.dead} dead · ${c.done} done${c.starting ? ` · ${c.starting} starting` : ''}`);
+    h.counts.set(`${c.alive} alive · ${c.slow} slow · ${c.dead} dead · ${c.done} done${c.starting ? ` · ${c.starting} starting` : ''}${c.stopped ? ` · ${c.stopped} stopped` : ''}`);
     const p = m.end !== null && m.end.exitCode === 0 ? 1 : job.progress;
     h.progress.set(p === null ? '—' : `${(100 * p).toFixed(1)}%`);
     h.eta.set(m.end !== null ? '—' : duration(job.eta));
