@@ -6,6 +6,7 @@
  * held-out sample) into a bounded trace, and rank 0 prints a progress line every `printEvery` seconds.
  */
 import type { Model } from '../runtime/asgd/index.js';
+import { metricsFeedEnabled, publishMetrics } from '../runtime/metrics-feed/index.js';
 import type { KmeansBatch } from './batches.js';
 import type { StopRule } from './cli-args.js';
 import { centreError } from './hungarian.js';
@@ -115,6 +116,7 @@ export class RunMonitor {
       const cost = this.elapsed() - t;
       this.nextEval = t + Math.max(this.options.evalEvery, 20 * cost);
     }
+    if (metricsFeedEnabled()) this.publish(t);
     if (t >= this.nextPrint) {
       this.print(t);
       this.nextPrint = t + this.options.printEvery;
@@ -125,7 +127,19 @@ export class RunMonitor {
   record(params: Float32Array, t = this.elapsed()): number {
     this.lastError = this.error(params);
     this.trace.add(t, this.samples, this.lastError);
+    this.publish(t);
     return this.lastError;
+  }
+
+  /** Report to the pgas-run dashboard (a no-op without one); the core adds loss and exchange counts. */
+  private publish(t: number): void {
+    const progress = this.fractionDone(t);
+    publishMetrics(this.options.rank, {
+      samples: this.samples,
+      steps: this.steps,
+      error: Number.isFinite(this.lastError) ? this.lastError : null,
+      ...(progress === undefined ? {} : { progress }),
+    });
   }
 
   /** Fraction of the stop budget used, from the first budget that applies (undefined for a target-only run). */

@@ -1,5 +1,6 @@
 import type { PgasContext } from '../../pgas/index.js';
 import { validateSolverConfig, type ResolvedSolverConfig, type SolverConfig, type SolverName } from './config.js';
+import { withMetricsFeed } from './run/feed.js';
 import { runAsgd } from './solvers/asgd.js';
 import type { ProblemSource, RunHooks, RunResult } from './solvers/types.js';
 
@@ -31,7 +32,7 @@ export function createSolver(config: SolverConfig): Solver {
     config: resolved,
     async run<B>(ctx: PgasContext, problem: ProblemSource<B>, hooks?: RunHooks): Promise<RunResult> {
       const runner = await RUNNERS[resolved.solver]();
-      return runner(ctx, resolved, problem, hooks);
+      return runner(ctx, resolved, problem, withMetricsFeed(ctx, resolved, hooks));
     },
   };
 }

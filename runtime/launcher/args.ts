@@ -31,6 +31,12 @@ export interface LaunchOptions {
   tokenFile: string | undefined;
   /** -x NAME or -x NAME=VALUE: extra environment for every rank (local and remote) */
   env: Array<[string, string | undefined]>;
+  /** --dashboard[=PORT]: serve the live dashboard on PORT (0: a free one); undefined: no dashboard */
+  dashboardPort: number | undefined;
+  /** --dashboard-host: the address it binds (default loopback) */
+  dashboardHost: string;
+  /** --dashboard-dir: where the static report goes (default: --output-dir, else the current directory) */
+  dashboardDir: string | undefined;
   program: string;
   programArgs: string[];
 }
@@ -92,6 +98,11 @@ valued(['-x', '--env'], (o, v, f) => {
   if (name === 'PGAS_TOKEN') throw new UsageError(`${f} PGAS_TOKEN is refused: use --token-file, the token never travels in the environment`);
   o.env.push([name, eq < 0 ? undefined : v.slice(eq + 1)]);
 });
+valued(['--dashboard-host'], (o, v, f) => {
+  if (!/^[A-Za-z0-9.:\[\]-]+$/.test(v)) throw new UsageError(`${f} needs a host name or address, got '${v}'`);
+  o.dashboardHost = v;
+});
+valued(['--dashboard-dir'], (o, v) => { o.dashboardDir = v; });
 switched(['--oversubscribe'], (o) => { o.oversubscribe = true; });
 switched(['--listen-any'], (o) => { o.listenAny = true; });
 switched(['--tolerate-failures'], (o) => { o.tolerateFailures = true; });
@@ -115,6 +126,9 @@ export function defaultOptions(): LaunchOptions {
     killGraceMs: 3000,
     tokenFile: undefined,
     env: [],
+    dashboardPort: undefined,
+    dashboardHost: '127.0.0.1',
+    dashboardDir: undefined,
     program: '',
     programArgs: [],
   };
@@ -131,6 +145,10 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
     if (!arg.startsWith('-') || arg === '-') break;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const name = eq < 0 ? arg : arg.slice(0, eq);
+    if (name === '--dashboard') { // its value is optional, so it never takes the next argument
+      o.dashboardPort = eq < 0 ? 0 : positiveInt(name, arg.slice(eq + 1), 0, 65535);
+      continue;
+    }
     const setValue = VALUED[name];
     if (setValue) {
       let value: string | undefined;
@@ -156,6 +174,12 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
   }
   if (o.ranks !== undefined && o.rendezvous !== undefined) {
     throw new UsageError('--rendezvous is for srun/mpirun tasks; with -n, pgas-run places the rendezvous itself (see --rendezvous-port)');
+  }
+  if (o.dashboardPort === undefined && (o.dashboardHost !== '127.0.0.1' || o.dashboardDir !== undefined)) {
+    throw new UsageError('--dashboard-host and --dashboard-dir need --dashboard');
+  }
+  if (o.dashboardPort !== undefined && o.ranks === undefined) {
+    throw new UsageError('--dashboard needs -n N (under srun/mpirun each pgas-run is one rank and has no job to show)');
   }
   if (o.transport === 'threads' && o.hostfile !== undefined) {
     throw new UsageError('--transport threads runs every rank in one local process; it cannot use --hostfile');
@@ -201,6 +225,13 @@ Output and job control
   --output-dir DIR          write rank-N.out / rank-N.err instead of prefixing
   --tolerate-failures       a failing rank does not stop the job
   --kill-grace MS           SIGTERM-to-SIGKILL grace when stopping ranks (3000)
+
+Dashboard
+  --dashboard[=PORT]        serve a live web page of the job (prints its URL, which
+                            carries a random key; default port: a free one)
+  --dashboard-host HOST     address it binds (default 127.0.0.1)
+  --dashboard-dir DIR       where the static report dashboard.html goes after the
+                            job (default: --output-dir, else the current directory)
 
 Exit status: 0 when every rank exits 0 (with --tolerate-failures: when at least
 one rank exits 0; failed ranks are listed as dead in the summary); otherwise the

@@ -24,6 +24,12 @@ export interface JobSpec {
   /** 'full': the summary after every job; 'failures': only when something failed (srun/mpirun tasks) */
   summary: 'full' | 'failures';
   log?: (text: string) => void;
+  /** told once, when the ranks have started (the dashboard watches their exits) */
+  observer?: JobObserver;
+}
+
+export interface JobObserver {
+  started(processes: readonly RankProcess[]): void;
 }
 
 /** How long output may still arrive after a rank has exited. */
@@ -80,6 +86,7 @@ export async function runJob(spec: JobSpec): Promise<JobReport> {
   for (const s of signals) process.on(s, onSignal);
 
   const processes = spec.start();
+  spec.observer?.started(processes);
   const outcomes: RankOutcome[] = [];
   const dead: RankOutcome[] = [];
   try {

@@ -6,6 +6,7 @@
 import type { LaunchOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { directorySink, terminalSink, type OutputSink } from './output.js';
+import type { JobObserver } from './job.js';
 import type { ResolvedProgram } from './program.js';
 
 export interface LaunchContext {
@@ -15,6 +16,8 @@ export interface LaunchContext {
   program: ResolvedProgram;
   /** the node binary ranks run with: the one running pgas-run, on every host */
   node: string;
+  /** watches the ranks (the dashboard), when there is one */
+  observer?: JobObserver;
 }
 
 function envMs(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -31,6 +31,7 @@ export async function launchLocal(ctx: LaunchContext, token: string): Promise<Jo
     killGraceMs: options.killGraceMs,
     sink: outputSink(options),
     summary: 'full',
+    observer: ctx.observer,
   };
 
   if (options.transport === 'threads') {

@@ -47,6 +47,7 @@ export async function launchRemote(ctx: LaunchContext, token: string): Promise<J
     killGraceMs: options.killGraceMs,
     sink,
     summary: 'full',
+    observer: ctx.observer,
     start: () => placements.map(({ rank, host }) => spawnRemoteRank({
       rank,
       target: host.target,

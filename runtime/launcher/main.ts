@@ -4,7 +4,12 @@
  * are printed as one "pgas-run: error: ..." message and exit with status 2.
  */
 import { parseArgs, HELP } from './args.js';
+<<<<<<< HEAD
 import { capabilities, chooseAutoTransport, formatInfo } from './info.js';
+=======
+import { startDashboard } from './dashboard/index.js';
+import { capabilities, formatInfo } from './info.js';
+>>>>>>> dash
 import type { LaunchContext } from './launch-common.js';
 import { launchLocal } from './launch-local.js';
 import { launchRemote } from './launch-remote.js';
@@ -39,23 +44,34 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo()): P
       return 0;
     }
     const { options } = command;
+<<<<<<< HEAD
     if (options.transport === 'auto') {
       const choice = await chooseAutoTransport(PACKAGE_ROOT);
       io.err(`pgas-run: ${choice.note}\n`);
       options.transport = choice.transport;
     }
+=======
+    const program = resolveProgram(options.program, io.cwd, PACKAGE_ROOT);
+    const dashboard = options.dashboardPort === undefined ? undefined : await startDashboard(options, io.err);
+>>>>>>> dash
     const ctx: LaunchContext = {
       options,
       env: io.env,
       cwd: io.cwd,
-      program: resolveProgram(options.program, io.cwd, PACKAGE_ROOT),
+      program,
       node: process.execPath,
+      observer: dashboard?.observer,
     };
-    let report;
-    if (options.ranks === undefined) report = await launchTask(ctx);
-    else if (options.hostfile !== undefined) report = await launchRemote(ctx, jobToken(options.tokenFile, io.env));
-    else report = await launchLocal(ctx, jobToken(options.tokenFile, io.env));
-    return report.exitCode;
+    try {
+      let report;
+      if (options.ranks === undefined) report = await launchTask(ctx);
+      else if (options.hostfile !== undefined) report = await launchRemote(ctx, jobToken(options.tokenFile, io.env));
+      else report = await launchLocal(ctx, jobToken(options.tokenFile, io.env));
+      await dashboard?.finish(report);
+      return report.exitCode;
+    } finally {
+      dashboard?.close();
+    }
   } catch (err) {
     const e = err as Error & { exitCode?: number };
     if (typeof e.exitCode === 'number') {

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PgasContext } from '../../../pgas/index.js';
+import { publishLoss } from '../../metrics-feed/index.js';
 import { emptyExchangeCounters, type ExchangeCounters } from '../solvers/exchange.js';
 import { STOP_REASONS, type StopReason } from './control.js';
 
@@ -42,6 +43,7 @@ export class MetricsWriter {
 
   /** add one step's mini-batch loss to the running mean of the interval */
   addLoss(loss: number): void {
+    publishLoss(loss); // the dashboard's loss curve (a no-op without one)
     this.lossSum += loss;
     this.lossCount++;
   }
