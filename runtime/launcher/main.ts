@@ -4,12 +4,8 @@
  * are printed as one "pgas-run: error: ..." message and exit with status 2.
  */
 import { parseArgs, HELP } from './args.js';
-<<<<<<< HEAD
-import { capabilities, chooseAutoTransport, formatInfo } from './info.js';
-=======
 import { startDashboard } from './dashboard/index.js';
-import { capabilities, formatInfo } from './info.js';
->>>>>>> dash
+import { capabilities, chooseAutoTransport, formatInfo } from './info.js';
 import type { LaunchContext } from './launch-common.js';
 import { launchLocal } from './launch-local.js';
 import { launchRemote } from './launch-remote.js';
@@ -44,16 +40,13 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo()): P
       return 0;
     }
     const { options } = command;
-<<<<<<< HEAD
     if (options.transport === 'auto') {
       const choice = await chooseAutoTransport(PACKAGE_ROOT);
       io.err(`pgas-run: ${choice.note}\n`);
       options.transport = choice.transport;
     }
-=======
     const program = resolveProgram(options.program, io.cwd, PACKAGE_ROOT);
     const dashboard = options.dashboardPort === undefined ? undefined : await startDashboard(options, io.err);
->>>>>>> dash
     const ctx: LaunchContext = {
       options,
       env: io.env,
