@@ -219,7 +219,8 @@ export function barChart(groups: readonly BarGroup[], options: Omit<PlotOptions,
   const values = groups.flatMap((g) => Object.values(g.values));
   const axis = axisFor(options.logY ? values : [0, ...values], options.logY ?? false, true);
   const plotRight = width - PAD.right;
-  const plotBottom = height - PAD.bottom - 30;
+  // room for the category labels, slanted so that long ones do not overlap
+  const plotBottom = height - PAD.bottom - 60;
   const Y = scale(axis, plotBottom, PAD.top);
   const parts = frame(options, width, height);
   parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotRight - PAD.left}" height="${plotBottom - PAD.top}" fill="none" stroke="#888"/>`);
@@ -241,7 +242,7 @@ export function barChart(groups: readonly BarGroup[], options: Omit<PlotOptions,
     });
     const cx = PAD.left + (gi + 0.5) * groupWidth;
     const label = g.label.length > 28 ? `${g.label.slice(0, 27)}…` : g.label;
-    parts.push(`<text x="${cx.toFixed(1)}" y="${plotBottom + 14}" text-anchor="middle" font-size="10">${escapeXml(label)}</text>`);
+    parts.push(`<text transform="translate(${cx.toFixed(1)},${plotBottom + 12}) rotate(-25)" text-anchor="end" font-size="10">${escapeXml(label)}</text>`);
   });
   parts.push(`<text transform="translate(16,${(PAD.top + plotBottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}${axis.log ? ' (log)' : ''}</text>`);
   parts.push(`<text x="${(PAD.left + plotRight) / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);

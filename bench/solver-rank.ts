@@ -70,7 +70,8 @@ for (const [i, spec] of specs.entries()) {
   let measuring = 0;
   await ctx.barrier();
   const metricsDir = spec.metricsEvery ? mkdtempSync(join(tmpdir(), `bench-solver-${ctx.rank}-`)) : undefined;
-  const config = { ...spec.config, segmentBase: 8 * i, ...(metricsDir ? { metrics: { dir: metricsDir, every: spec.metricsEvery! } } : {}) };
+  const config = { ...spec.config, // solvers delete their segments at the end; rotating over 8 bases (ids < 64) keeps a late peer operation off a re-created one
+    segmentBase: 8 * (i % 8), ...(metricsDir ? { metrics: { dir: metricsDir, every: spec.metricsEvery! } } : {}) };
   const started = performance.now();
   const result = await runSolver(ctx, config, { module: SYNTHETIC_MODULE, export: 'syntheticProblem', args: spec.problem }, {
     onStep(step, params, counters) {

@@ -130,7 +130,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutput> {
     title: 'Ablation (ASGD window, exchange period, boosted optimizers)',
     transport: 'threads',
     notes: [
-      `Ranks are threads of one process (threads transport)${ranks.some((r) => r > ctx.cores) ? `; ${OVERSUBSCRIBED_NOTE(ctx.cores)}` : ''} Both parts compare errors at a fixed amount of work, which oversubscription does not change.`,
+      `Ranks are threads of one process (threads transport).${ranks.some((r) => r > ctx.cores) ? ` ${OVERSUBSCRIBED_NOTE(ctx.cores)}` : ''} Both parts compare errors at a fixed amount of work, which oversubscription does not change.`,
       'The boosted optimizers use Δw = the displacement of the rank\'s state by merges between reading it and applying the gradient; "listed" is the sign of the formulas printed in Li et al. (the default), "prose" the sign their text describes (boostSign −1).',
     ],
     tables: [a.table, b.table],

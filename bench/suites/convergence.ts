@@ -47,13 +47,15 @@ async function run(ctx: SuiteContext): Promise<SuiteOutput> {
       log(`convergence: ${solver} seed ${seed}: final error ${cell(s.centreError?.mean ?? NaN)} after ${(s.totalSamples / 1e6).toFixed(2)} M samples`);
     }
   }
-  const timeGrid = grid(budget / 40, budget, 40);
+  // up to the last trace point of any run: the final measurement lands a little after the budget
+  const lastTime = Math.max(budget, ...runs.map((r) => r.seconds[r.seconds.length - 1] ?? 0));
+  const timeGrid = grid(lastTime / 40, lastTime, 40);
   const maxSamples = Math.max(...runs.map((r) => r.samples[r.samples.length - 1] ?? 0));
   const sampleGrid = grid(maxSamples / 40, maxSamples, 40);
   const timeSeries: PlotSeries[] = [];
   const sampleSeries: PlotSeries[] = [];
   const rows: string[][] = [];
-  const checkpoints = [budget / 4, budget / 2, budget];
+  const checkpoints = [budget / 4, budget / 2, lastTime];
   for (const solver of solvers) {
     const mine = runs.filter((r) => r.solver === solver);
     const bt = band(mine.map((r) => resample(r.seconds, r.error, timeGrid)));
@@ -70,11 +72,13 @@ async function run(ctx: SuiteContext): Promise<SuiteOutput> {
     notes: [
       `Each run trains for ${budget} s of wall time on ${ranks} ranks over the same synthetic data (d = 10, k = ${k}, 100 true clusters, spread 0.05); the error is rank 0's Hungarian-matched mean distance to the true centres, measured every ${cell(budget / 40)} s.`,
       'Samples processed = rank 0\'s samples × the ranks (the ranks draw at about the same rate).',
+      ...(solvers.includes('hogwild') ? ['hogwild\'s K-Means run measures its error only at the start and the end (its threads do not report during the run), so its curve is flat until the final point.'] : []),
+      ...(solvers.includes('simuparallel') ? ['simuparallel averages the ranks\' states only at the end: its last point is the averaged state.'] : []),
       ...(ranks > cores ? [OVERSUBSCRIBED_NOTE(cores)] : []),
     ],
     tables: [{
-      id: 'convergence', title: `K-Means centre error after a quarter, half and all of the ${budget} s budget: median (min–max over ${seeds} seeds)`,
-      header: ['solver', `${cell(checkpoints[0]!)} s`, `${cell(checkpoints[1]!)} s`, `${cell(checkpoints[2]!)} s`, 'M samples in the run (min–max)'], rows, key: true,
+      id: 'convergence', title: `K-Means centre error after a quarter and half of the ${budget} s budget and at the end: median (min–max over ${seeds} seeds)`,
+      header: ['solver', `${cell(checkpoints[0]!)} s`, `${cell(checkpoints[1]!)} s`, `${cell(checkpoints[2]!)} s (end)`, 'M samples in the run (min–max)'], rows, key: true,
     }],
     plots: [
       { file: 'error-vs-time.svg', title: 'K-Means centre error against wall time, every solver', key: true, svg: linePlot(timeSeries, { title: 'K-Means: centre error vs wall time', subtitle: sub, xLabel: 'wall time (s)', yLabel: 'centre error', logY: true }) },

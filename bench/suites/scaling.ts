@@ -32,7 +32,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutput> {
   const solvers = args.solvers ?? [...SCALING_SOLVERS];
   const seeds = args.seeds ?? (quick ? 1 : 3);
   const transport = (args.transport ?? 'threads') as 'threads' | 'uws';
-  const points = args.size?.kind === 'points' ? args.size.points : quick ? 1_000_000 : 8_000_000;
+  const points = args.size?.kind === 'points' ? args.size.points : quick ? 1_000_000 : 4_000_000;
   const k = quick ? 10 : 100;
   const target = 0.002;
   const data = ['--size', String(points), '--dim', '10', '--k-true', String(k), '--k', String(k), '--batch', '1024', '--epochs', '1', '--eval-every', quick ? '0.02' : '0.05'];
@@ -89,16 +89,16 @@ async function run(ctx: SuiteContext): Promise<SuiteOutput> {
     {
       file: 'kmeans-speedup.svg', title: 'K-Means strong scaling: speedup against one rank', key: true,
       svg: linePlot([...solvers.map((s) => ({ label: s, x: xs, y: speedup.get(s)! })), { label: 'ideal', x: xs, y: xs.map((r) => r / ranks[0]!), dashed: true }], {
-        title: 'K-Means strong scaling: speedup', subtitle: sub, xLabel: 'ranks (hogwild: threads)', yLabel: 'speedup vs 1 rank',
+        title: 'K-Means strong scaling: speedup', subtitle: sub, xLabel: 'ranks (hogwild: threads)', yLabel: 'speedup vs 1 rank', logX: true,
       }),
     },
     {
       file: 'kmeans-efficiency.svg', title: 'K-Means strong scaling: parallel efficiency',
-      svg: linePlot(solvers.map((s) => ({ label: s, x: xs, y: efficiency.get(s)! })), { title: 'K-Means strong scaling: efficiency', subtitle: sub, xLabel: 'ranks (hogwild: threads)', yLabel: 'speedup ÷ ranks' }),
+      svg: linePlot(solvers.map((s) => ({ label: s, x: xs, y: efficiency.get(s)! })), { title: 'K-Means strong scaling: efficiency', subtitle: sub, xLabel: 'ranks (hogwild: threads)', yLabel: 'speedup ÷ ranks', logX: true }),
     },
     {
       file: 'kmeans-time-to-target.svg', title: `K-Means: time to centre error ≤ ${target}`,
-      svg: linePlot(solvers.map((s) => ({ label: s, x: xs, y: ttt.get(s)! })), { title: `K-Means: time to centre error ≤ ${target}`, subtitle: sub, xLabel: 'ranks (hogwild: threads)', yLabel: 'seconds', logY: true }),
+      svg: linePlot(solvers.map((s) => ({ label: s, x: xs, y: ttt.get(s)! })), { title: `K-Means: time to centre error ≤ ${target}`, subtitle: sub, xLabel: 'ranks (hogwild: threads)', yLabel: 'seconds', logX: true, logY: true }),
     },
   ];
   const notes = [
@@ -116,7 +116,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutput> {
 
 export const scalingSuite: Suite = {
   name: 'scaling',
-  summary: 'strong scaling of K-Means, every solver, 1..cores ranks (--ranks 1,2,4 --solvers asgd,sync --seeds N --size 8M --transport threads|uws)',
+  summary: 'strong scaling of K-Means, every solver, 1..cores ranks (--ranks 1,2,4 --solvers asgd,sync --seeds N --size 4M --transport threads|uws)',
   flags: ['--quick', '--out', '--ranks', '--seeds', '--solvers', '--transport', '--size'],
   solvers: SCALING_SOLVERS,
   transports: ['threads', 'uws'],
