@@ -86,7 +86,7 @@ for (const [suite, extra] of SUITES) {
     }
     const report = readFileSync(join(root, 'REPORT.md'), 'utf8');
     t.true(report.includes(`## ${result.title}`), 'the report has a section for the suite');
-    for (const plot of result.plots) t.true(report.includes(`](./${suite}/${plot.file})`), `the report links ${plot.file}`);
+    for (const plot of result.plots) t.true(report.includes(`](${suite}/${plot.file})`), `the report links ${plot.file}`);
     t.true(report.includes(result.run.command), 'the report gives the command');
   });
 }
