@@ -5,7 +5,8 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runRecord, type RunRecord } from './machine.js';
+import { escapeXml } from './plot.js';
+import { machineLine, runRecord, type RunRecord } from './machine.js';
 
 export const RESULT_FILE = 'results.json';
 
@@ -62,6 +63,15 @@ function writeAtomically(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
+/** Put a one-line footer (the machine and the command) into the bottom-left corner of an SVG. */
+export function stampSvg(svg: string, line: string): string {
+  const height = Number(/<svg\b[^>]*\bheight="([\d.]+)"/.exec(svg)?.[1] ?? NaN);
+  const end = svg.lastIndexOf('</svg>');
+  if (!Number.isFinite(height) || end < 0) return svg;
+  const footer = `<text x="6" y="${height - 3}" font-size="9" fill="#777">${escapeXml(line)}</text>\n`;
+  return svg.slice(0, end) + footer + svg.slice(end);
+}
+
 /** Write the suite's JSON and SVG files into `dir`; returns the paths written. */
 export function writeSuiteResult(dir: string, suite: string, quick: boolean, seconds: number, output: SuiteOutput): string[] {
   mkdirSync(dir, { recursive: true });
@@ -69,7 +79,8 @@ export function writeSuiteResult(dir: string, suite: string, quick: boolean, sec
   const written: string[] = [];
   for (const plot of output.plots) {
     if (!/^[\w.-]+\.svg$/.test(plot.file)) throw new Error(`plot file name '${plot.file}' must be a plain name ending in .svg`);
-    writeAtomically(join(dir, plot.file), plot.svg);
+    // every figure carries where and how it was measured
+    writeAtomically(join(dir, plot.file), stampSvg(plot.svg, `${machineLine(run.machine)}; ${run.transport}; ${run.command}`));
     written.push(join(dir, plot.file));
   }
   const file: SuiteResultFile = {

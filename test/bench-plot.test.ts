@@ -65,3 +65,10 @@ test('the XML check finds what a broken SVG gets wrong (so the suite tests can f
   t.regex(checkXml('<svg></svg><svg></svg>').problems.join(), /second root/);
   t.regex(checkXml('').problems.join(), /no root/);
 });
+
+test('the machine/command footer goes inside the SVG, escaped, and keeps it well-formed', async (t) => {
+  const { stampSvg } = await import('../bench/results.js');
+  const svg = stampSvg(linePlot([{ label: 'a', x: [1, 2], y: [1, 2] }], { title: 't', xLabel: 'x', yLabel: 'y', height: 300 }), '2 cores & more; npm run bench -- scaling --ranks 1,2 <x>');
+  t.deepEqual(checkXml(svg).problems, []);
+  t.regex(svg, /<text x="6" y="297"[^>]*>2 cores &amp; more; npm run bench -- scaling --ranks 1,2 &lt;x&gt;<\/text>\n<\/svg>/);
+});
