@@ -4,7 +4,7 @@
  * transport, and the exact command line, so that a figure in a report can be traced and re-run.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem, release, platform, arch } from 'node:os';
+import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export interface MachineInfo {
@@ -31,6 +31,8 @@ export interface RunRecord {
   /** the one command that reproduces the figures from a checkout */
   command: string;
   date: string;
+  /** the 1, 5 and 15 minute load averages when the record was made (the end of the run): how busy the shared machine was */
+  loadAverage: number[];
 }
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -72,7 +74,10 @@ export function reproduceCommand(argv: readonly string[] = process.argv.slice(2)
 }
 
 export function runRecord(transport: string, argv: readonly string[] = process.argv): RunRecord {
-  return { machine: describeMachine(), transport, argv: [...argv], command: reproduceCommand(argv.slice(2)), date: new Date().toISOString() };
+  return {
+    machine: describeMachine(), transport, argv: [...argv], command: reproduceCommand(argv.slice(2)), date: new Date().toISOString(),
+    loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
+  };
 }
 
 /** One line for plot subtitles and report headings. */

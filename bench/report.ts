@@ -14,7 +14,8 @@ function header(result: SuiteResultFile): string[] {
   const r = result.run;
   return [
     `- machine: ${machineLine(r.machine)}; ${r.machine.memoryGiB} GiB; ${r.machine.os}${r.machine.commit ? `; commit ${r.machine.commit}` : ''}`,
-    `- transport: ${r.transport}; measured ${r.date.slice(0, 16).replace('T', ' ')} UTC in ${result.seconds.toFixed(0)} s${result.quick ? ' (**--quick**: smoke-test sizes, rough figures)' : ''}`,
+    `- transport: ${r.transport}; measured ${r.date.slice(0, 16).replace('T', ' ')} UTC in ${result.seconds.toFixed(0)} s${result.quick ? ' (**--quick**: smoke-test sizes, rough figures)' : ''}` +
+      (r.loadAverage ? `; load average at the end ${r.loadAverage.join(' / ')} (1 / 5 / 15 min) on ${r.machine.cores} cores${r.loadAverage[1]! > r.machine.cores ? ' — **the machine was shared and busy: timings are noisy**' : ''}` : ''),
     `- reproduce: \`${r.command}\``,
   ];
 }

@@ -1,12 +1,17 @@
 /** Helpers that turn several runs (seeds) into one curve with a spread, and figures into table cells. */
 
-/** The value of a step trace at each grid point: the last sample at or before it (NaN before the first). */
-export function resample(x: readonly number[], y: readonly number[], grid: readonly number[]): number[] {
+/**
+ * The value of a step trace at each grid point: the last sample at or before it (NaN before the
+ * first; past the last one too unless `holdLast`, so that a run that ended early does not draw a flat
+ * line into a region it never reached).
+ */
+export function resample(x: readonly number[], y: readonly number[], grid: readonly number[], holdLast = true): number[] {
   const out: number[] = [];
   let j = -1;
+  const last = x.length > 0 ? x[x.length - 1]! : -Infinity;
   for (const g of grid) {
     while (j + 1 < x.length && x[j + 1]! <= g) j++;
-    out.push(j < 0 ? NaN : y[j]!);
+    out.push(j < 0 || (!holdLast && g > last) ? NaN : y[j]!);
   }
   return out;
 }

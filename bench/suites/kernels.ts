@@ -71,7 +71,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutput> {
   }));
   const kmeansRates = kmeans.filter((r) => r.unit.startsWith('points/s'));
   const plots = [
-    { file: 'kmeans-kernels.svg', title: 'K-Means kernels, points/s per core', key: true, svg: barChart(kmeansRates.map((r) => ({ label: r.name.replace('K-Means ', '').replace(' (mini-batch step)', ''), values: { [r.path]: r.value } })), { title: 'K-Means kernels (1 core)', xLabel: 'kernel', yLabel: 'points/s', logY: true }) },
+    { file: 'kmeans-kernels.svg', title: 'K-Means kernels, points/s per core', key: true, svg: barChart(kmeansRates.map((r) => ({ label: `${r.name.replace(' (mini-batch step)', '')} k=${(r as unknown as { k: number }).k} ${(r as unknown as { data: string }).data}`.replace(' none', ''), values: { [r.path]: r.value } })), { title: 'K-Means kernels (1 core)', xLabel: 'kernel', yLabel: 'points/s', logY: true }) },
   ];
   if (gemm.length > 0) plots.push({ file: 'gemm.svg', title: 'GEMM GFLOP/s on LeNet shapes, per path', key: true, svg: barChart(groups(gemm), { title: 'GEMM on LeNet shapes (1 core)', xLabel: 'shape', yLabel: 'GFLOP/s' }) });
   if (throughput.length > 0) plots.push({ file: 'lenet.svg', title: 'LeNet images/s, per path', key: false, svg: barChart(groups(throughput), { title: 'LeNet, batch 64 (1 core)', xLabel: 'pass', yLabel: 'images/s', logY: true }) });
