@@ -4,12 +4,11 @@
  * by the environment contract (bench/job.ts). Used by the scaling, convergence, ablation, sources and
  * terabyte suites.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runRankJob } from './job.js';
+import { runRankJob, spawnNode } from './job.js';
 
 export interface KmeansTrace {
   seconds: number[];
@@ -67,10 +66,12 @@ export async function runKmeansJob(job: KmeansJob): Promise<KmeansSummary> {
     }
     const env: NodeJS.ProcessEnv = { ...process.env, PGAS_TRANSPORT: 'threads', PGAS_SIZE: String(job.ranks) };
     delete env.PGAS_RANK;
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    // spawnNode tracks the child: it is killed if the benchmark is interrupted
+    const child = spawnNode(CLI, args, env);
+    child.stdout!.resume();
     let stderr = '';
     let partial = '';
-    child.stderr.on('data', (b: Buffer) => {
+    child.stderr!.on('data', (b: Buffer) => {
       const text = b.toString();
       stderr = (stderr + text).slice(-20000);
       if (!job.onProgress) return;
