@@ -1,113 +1,93 @@
 /**
- * Entry point of the benchmarks: `npm run bench -- <subcommand> [options]`
- * (`node dist/bench/cli.js <subcommand> [options]` once built).
+ * Entry point of the benchmarks: `npm run bench -- <suite|subcommand> [options]`
+ * (`node dist/bench/cli.js ...` once built).
  *
- *   pgas [--transport threads|uws|all] [--json FILE] [--quick]
- *       put/get latency and bandwidth, putNotify ping-pong, barrier and allreduce on 2 ranks, per
- *       transport, beside the floors measured in the same run (ws -> uWebSockets.js echo; memcpy)
+ * Suites (bench/suites/): pgas, kernels, scaling, convergence, ablation, sources, terabyte. Each writes
+ * results.json and SVG plots into its results folder (bench/results/<suite>/, or --out DIR), then
+ * regenerates REPORT.md in the folder above it from every suite's JSON found there.
+ *
+ *   report [--results DIR] [--readme]   regenerate REPORT.md, or print the README "Performance" section
  *
  * Other subcommands run the standalone entry `dist/bench/<name>-main.js` with the remaining arguments
- * where one is built (asgd, kmeans, ...). Bad usage exits with status 2; a benchmark that could not run
- * exits with 1; figures never decide the exit status.
+ * where one is built (asgd, kmeans, cnn, ucx). Bad usage exits with status 2; a benchmark that could
+ * not run exits with 1; figures never decide the exit status.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchTransport } from './job.js';
-import { describeHost, formatPgasTable, formatVerdict, PGAS_TRANSPORTS, runPgasBench } from './pgas.js';
+import { readmeSection, writeReport } from './report.js';
+import { writeSuiteResult } from './results.js';
+import { parseSuiteArgs, UsageError } from './suite-args.js';
+import { findSuite, SUITES } from './suites/index.js';
+import type { Suite } from './suites/types.js';
 
-class UsageError extends Error {}
-
-const PGAS_USAGE = 'usage: npm run bench -- pgas [--transport threads|uws|all] [--json FILE] [--quick]';
 /** subcommands that have a standalone entry `<name>-main.js` beside this file */
 const FORWARDED = ['asgd', 'kmeans', 'cnn', 'ucx'] as const;
+/** bench/results/ of the checkout this file was built from */
+export const DEFAULT_RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
 function usage(): string {
   return [
-    'usage: npm run bench -- <subcommand> [options]',
+    'usage: npm run bench -- <suite> [options]        (node dist/bench/cli.js <suite> [options])',
     '',
-    'subcommands:',
-    '  pgas [--transport threads|uws|all] [--json FILE] [--quick]',
-    '        one-sided latency and bandwidth, putNotify ping-pong, barrier, allreduce (2 ranks, loopback)',
+    'suites (each writes results.json + SVG plots to bench/results/<suite>/ or --out DIR, and regenerates REPORT.md beside it):',
+    ...SUITES.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`),
+    '  every suite takes --quick (about a minute on 2 cores: a smoke run, rough figures) and --out DIR',
+    '',
+    'other subcommands:',
+    '  report [--results DIR] [--readme]   regenerate REPORT.md from the JSON under DIR (default bench/results), or print the README section',
     ...FORWARDED.map((name) => `  ${name} [...]  (runs dist/bench/${name}-main.js with the remaining arguments)`),
   ].join('\n');
 }
 
-interface PgasArgs {
-  transports: BenchTransport[];
-  json: string | undefined;
-  quick: boolean;
-  help: boolean;
-}
-
-export function parsePgasArgs(argv: readonly string[]): PgasArgs {
-  const out: PgasArgs = { transports: [...PGAS_TRANSPORTS], json: undefined, quick: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const next = argv[++i];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`pgas: ${flag} needs a value`);
-      return next;
-    };
-    switch (flag) {
-      case '--transport': {
-        const t = value();
-        if (t === 'all') out.transports = [...PGAS_TRANSPORTS];
-        else if ((PGAS_TRANSPORTS as readonly string[]).includes(t)) out.transports = [t as BenchTransport];
-        else throw new UsageError(`pgas: unknown transport '${t}' (threads, uws or all)`);
-        break;
-      }
-      case '--json':
-        out.json = value();
-        if (out.json === '') throw new UsageError('pgas: --json needs a file name');
-        break;
-      case '--quick':
-        if (inline !== undefined) throw new UsageError('pgas: --quick takes no value');
-        out.quick = true;
-        break;
-      case '--help':
-      case '-h':
-        out.help = true;
-        break;
-      default:
-        throw new UsageError(`pgas: unknown ${arg.startsWith('-') ? 'option' : 'argument'} '${arg}'`);
-    }
-  }
-  return out;
-}
-
-async function pgas(argv: readonly string[]): Promise<number> {
-  const args = parsePgasArgs(argv);
+async function runSuite(suite: Suite, argv: readonly string[]): Promise<number> {
+  const args = parseSuiteArgs(suite.name, argv, suite.flags, { solvers: suite.solvers, transports: suite.transports });
   if (args.help) {
-    process.stdout.write(`${PGAS_USAGE}\n`);
+    process.stdout.write(`usage: npm run bench -- ${suite.name} [${suite.flags.join('] [')}]\n  ${suite.summary}\n`);
     return 0;
   }
+  // `--json FILE` without --out is the older scripting form: the records go to FILE and the committed
+  // results folder is left alone (so a smoke run never overwrites the report's figures)
+  const out = args.out !== undefined || args.json === undefined ? resolve(args.out ?? `${DEFAULT_RESULTS}${suite.name}`) : undefined;
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const started = performance.now();
-  const { records, failures } = await runPgasBench({ transports: args.transports, quick: args.quick, log });
+  const output = await suite.run({ args, log, cores: cpus().length });
   const seconds = (performance.now() - started) / 1000;
-  const out: string[] = [
-    `pgas micro-benchmarks: 2 ranks on loopback${args.quick ? ' (quick: short runs, rough figures)' : ''}; ${describeHost()}`,
-    'latency: median time of one operation (put/get: post + wait(queue), i.e. remote completion); bandwidth: bytes / median time of one sample of N ops in flight + one wait; GB/s = 10^9 B/s',
-    '',
-    formatPgasTable(records),
-    '',
-    formatVerdict(records),
-    '',
-    `(${seconds.toFixed(1)} s)`,
-  ];
-  process.stdout.write(`${out.join('\n')}\n`);
+  const written = out !== undefined ? writeSuiteResult(out, suite.name, args.quick, seconds, output) : [];
+  const report = out !== undefined ? writeReport(dirname(out)) : undefined;
   if (args.json !== undefined) {
-    writeFileSync(args.json, records.length === 0 ? '[]\n' : `[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
+    writeFileSync(args.json, output.records.length === 0 ? '[]\n' : `[\n${output.records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
+    written.push(args.json);
   }
-  if (failures.length > 0) {
-    process.stderr.write(`\npgas bench: ${failures.length} part${failures.length === 1 ? '' : 's'} could not run:\n${failures.map((f) => `- ${f}`).join('\n')}\n`);
-    return 1;
+  if (output.text !== undefined) process.stdout.write(`${output.text}\n`);
+  else {
+    for (const table of output.tables) {
+      process.stdout.write(`\n${table.title}\n${[table.header, ...table.rows].map((r) => r.join(' | ')).join('\n')}\n`);
+    }
   }
+  for (const note of output.notes) process.stdout.write(`note: ${note}\n`);
+  process.stdout.write(`\n${suite.name}: ${seconds.toFixed(1)} s; wrote ${written.join(', ')}${report ? `; report ${report}` : ''}\n`);
+  const failures = (output.options.failures as string[] | undefined) ?? [];
+  return failures.length > 0 ? 1 : 0;
+}
+
+function report(argv: readonly string[]): number {
+  let root = DEFAULT_RESULTS;
+  let readme = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--readme') readme = true;
+    else if (arg === '--results') {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError('report: --results needs a folder');
+      root = resolve(v);
+    } else throw new UsageError(`report: unknown option '${arg}'`);
+  }
+  if (!existsSync(root)) throw new UsageError(`report: results folder ${root} does not exist`);
+  if (readme) process.stdout.write(readmeSection(root));
+  else process.stdout.write(`wrote ${writeReport(root)}\n`);
   return 0;
 }
 
@@ -116,22 +96,24 @@ function forward(name: string, argv: readonly string[]): Promise<number> {
   if (!existsSync(entry)) {
     throw new UsageError(`subcommand '${name}' has no built entry (${entry} is missing)`);
   }
-  return new Promise((resolve) => {
+  return new Promise((done) => {
     const child = spawn(process.execPath, [entry, ...argv], { stdio: 'inherit' });
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.once('exit', (code, signal) => done(code ?? (signal ? 1 : 0)));
   });
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === undefined) throw new UsageError('missing subcommand');
+  if (sub === undefined) throw new UsageError('missing subcommand (a suite name, report, or a forwarded benchmark)');
   if (sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  if (sub === 'pgas') return pgas(rest);
+  const suite = findSuite(sub);
+  if (suite) return runSuite(suite, rest);
+  if (sub === 'report') return report(rest);
   if ((FORWARDED as readonly string[]).includes(sub)) return forward(sub, rest);
-  throw new UsageError(`unknown subcommand '${sub}'`);
+  throw new UsageError(`unknown subcommand '${sub}' (suites: ${SUITES.map((x) => x.name).join(', ')})`);
 }
 
 try {
