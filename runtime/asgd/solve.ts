@@ -1,4 +1,5 @@
-import type { PgasContext } from '../../pgas/index.js';
+import { PeerDeadError, type PgasContext } from '../../pgas/index.js';
+import { RankLostError } from './errors.js';
 import { validateSolverConfig, type ResolvedSolverConfig, type SolverConfig, type SolverName } from './config.js';
 import { runAsgd } from './solvers/asgd.js';
 import type { ProblemSource, RunHooks, RunResult } from './solvers/types.js';
@@ -31,7 +32,15 @@ export function createSolver(config: SolverConfig): Solver {
     config: resolved,
     async run<B>(ctx: PgasContext, problem: ProblemSource<B>, hooks?: RunHooks): Promise<RunResult> {
       const runner = await RUNNERS[resolved.solver]();
-      return runner(ctx, resolved, problem, hooks);
+      let step: number | null = null;
+      const observed: RunHooks = { onStep: (s, p, c) => { step = s; hooks?.onStep?.(s, p, c); } };
+      try {
+        return await runner(ctx, resolved, problem, observed);
+      } catch (error) {
+        // asgd ends over the survivors itself; for every other solver a lost rank ends the run
+        if (error instanceof PeerDeadError) throw new RankLostError(resolved.solver, error.peer, step, error);
+        throw error;
+      }
     },
   };
 }
