@@ -1,5 +1,6 @@
 import { PeerDeadError, type PgasContext } from '../../pgas/index.js';
 import { RankLostError } from './errors.js';
+import { withCheckpointEnv } from './run/checkpoint-env.js';
 import { validateSolverConfig, type ResolvedSolverConfig, type SolverConfig, type SolverName } from './config.js';
 import { runAsgd } from './solvers/asgd.js';
 import type { ProblemSource, RunHooks, RunResult } from './solvers/types.js';
@@ -27,7 +28,7 @@ export interface Solver {
  * non-finite hyper-parameters all throw here, before any rank trains) and returns a runnable solver.
  */
 export function createSolver(config: SolverConfig): Solver {
-  const resolved = validateSolverConfig(config);
+  const resolved = validateSolverConfig(withCheckpointEnv(config));
   return {
     config: resolved,
     async run<B>(ctx: PgasContext, problem: ProblemSource<B>, hooks?: RunHooks): Promise<RunResult> {

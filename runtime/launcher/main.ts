@@ -11,6 +11,7 @@ import { launchRemote } from './launch-remote.js';
 import { launchTask } from './launch-task.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { resolveProgram } from './program.js';
+import { applyCheckpointOptions } from './resume.js';
 import { jobToken } from './token.js';
 
 export interface MainIo {
@@ -38,7 +39,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo()): P
       io.out(formatInfo(await capabilities(PACKAGE_ROOT)));
       return 0;
     }
-    const { options } = command;
+    const options = applyCheckpointOptions(command.options, io.cwd);
     const ctx: LaunchContext = {
       options,
       env: io.env,
