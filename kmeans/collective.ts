@@ -5,6 +5,7 @@
  * its own disjoint slot and an allreduce sums them; adding zeros is exact, so the result is bit-exact).
  */
 import type { PgasContext } from '../pgas/index.js';
+import { withSurvivors } from '../runtime/asgd/index.js';
 import { KmeansError } from './errors.js';
 
 /** A rank failed while another was setting up: this rank did nothing wrong but stops too. */
@@ -42,4 +43,33 @@ export async function gatherSlots(ctx: PgasContext, mine: Float64Array, offset: 
   all.set(mine, offset);
   if (ctx.size > 1) await ctx.allreduce(all, all, 'sum');
   return all;
+}
+
+/** A bound on the wait for the other survivors at the end of a run (never expected to be reached). */
+const GATHER_TIMEOUT_MS = 120_000;
+
+/**
+ * gatherSlots over the ranks still alive, for the report after training: an asgd run that lost a rank
+ * (pgas-run --tolerate-failures) still reports from its survivors. The lost ranks' slots stay zero;
+ * `ranks` says whose slots are filled.
+ */
+export async function gatherSurvivorSlots(ctx: PgasContext, mine: Float64Array, offset: number, length: number): Promise<{ all: Float64Array; ranks: number[] }> {
+  const all = new Float64Array(length);
+  return withSurvivors(ctx, GATHER_TIMEOUT_MS, async (group, alive) => {
+    all.fill(0);
+    all.set(mine, offset);
+    if (group.size > 1) await ctx.allreduce(all, all, 'sum', group, GATHER_TIMEOUT_MS);
+    return { all, ranks: alive };
+  });
+}
+
+/** The lowest surviving rank's `values` on every survivor (rank 0's unless rank 0 was lost); after training. */
+export async function shareFromFirstSurvivor(ctx: PgasContext, values: Float64Array): Promise<Float64Array> {
+  const all = new Float64Array(values.length);
+  return withSurvivors(ctx, GATHER_TIMEOUT_MS, async (group, alive) => {
+    if (alive[0] === ctx.rank) all.set(values);
+    else all.fill(0);
+    if (group.size > 1) await ctx.allreduce(all, all, 'sum', group, GATHER_TIMEOUT_MS);
+    return all;
+  });
 }

@@ -7,7 +7,7 @@
  */
 import type { PgasContext } from '../pgas/index.js';
 import type { KmeansConfig } from './cli-args.js';
-import { agree, gatherSlots } from './collective.js';
+import { agree, gatherSurvivorSlots, shareFromFirstSurvivor } from './collective.js';
 import { openSource } from './data.js';
 import { UsageError } from './errors.js';
 import { centreError } from './hungarian.js';
@@ -142,8 +142,9 @@ async function gatherFigures(ctx: PgasContext, mine: RankFigures): Promise<RankF
   const local = new Float64Array(slot);
   local.set([mine.rank, mine.samples, mine.steps, mine.seconds, mine.error, mine.inertia]);
   mine.trace.pack(local, head);
-  const all = await gatherSlots(ctx, local, ctx.rank * slot, ctx.size * slot);
-  return Array.from({ length: ctx.size }, (_, r) => {
+  // after training: over the survivors, so that an asgd run that lost a rank still reports
+  const { all, ranks } = await gatherSurvivorSlots(ctx, local, ctx.rank * slot, ctx.size * slot);
+  return ranks.map((r) => {
     const o = r * slot;
     return {
       rank: all[o]!, samples: all[o + 1]!, steps: all[o + 2]!, seconds: all[o + 3]!, error: all[o + 4]!, inertia: all[o + 5]!,
@@ -153,8 +154,6 @@ async function gatherFigures(ctx: PgasContext, mine: RankFigures): Promise<RankF
 }
 
 async function broadcastCentres(ctx: PgasContext, centres: Float32Array): Promise<Float32Array> {
-  const out = Float64Array.from(centres);
-  if (ctx.rank !== 0) out.fill(0);
-  const all = await gatherSlots(ctx, out, 0, out.length);
-  return Float32Array.from(all);
+  // after training: over the survivors (the lowest one's centres, rank 0's unless it was lost)
+  return Float32Array.from(await shareFromFirstSurvivor(ctx, Float64Array.from(centres)));
 }

@@ -115,7 +115,8 @@ test.serial('sync: checkpoint then resume equals the uninterrupted run exactly (
   const config = (steps: number, resume: boolean): SolverConfig => ({ ...base('sync', { steps }), optimizer: { name: 'momentum', lr: 0.02, momentum: 0.9 }, checkpoint: { dir, everySteps: 7, resume } });
   const first = await solverJob('threads', 3, { problem: LSQ, config: config(20, false) });
   t.is(first.ranks.length, 3, first.stderr);
-  t.deepEqual(readdirSync(dir).sort(), ['rank-0.ckpt', 'rank-1.ckpt', 'rank-2.ckpt'], 'no temporary files left');
+  // each rank keeps its latest checkpoint and the one before it (.prev), never a temporary
+  t.deepEqual(readdirSync(dir).sort(), ['rank-0.ckpt', 'rank-0.ckpt.prev', 'rank-1.ckpt', 'rank-1.ckpt.prev', 'rank-2.ckpt', 'rank-2.ckpt.prev'], 'no temporary files left');
   const resumed = await solverJob('threads', 3, { problem: LSQ, config: config(45, true) });
   const straight = await solverJob('threads', 3, { problem: LSQ, config: { ...config(45, false), checkpoint: undefined } as SolverConfig });
   t.is(resumed.ranks.length, 3, resumed.stderr + JSON.stringify(resumed.errors));
@@ -158,7 +159,7 @@ test.serial('paramserver: every rank checkpoints its part and the run resumes wi
   const ps = (steps: number, resume: boolean): SolverConfig => ({ ...base('paramserver', { steps }), checkpoint: { dir, everySteps: 500, resume } });
   const first = await solverJob('threads', 3, { problem: LSQ, config: ps(1500, false) });
   t.is(first.ranks.length, 3, first.stderr);
-  t.deepEqual(readdirSync(dir).sort(), ['rank-0.ckpt', 'rank-1.ckpt', 'rank-2.ckpt']);
+  t.deepEqual(readdirSync(dir).filter((f) => !f.endsWith('.prev')).sort(), ['rank-0.ckpt', 'rank-1.ckpt', 'rank-2.ckpt']);
   const resumed = await solverJob('threads', 3, { problem: LSQ, config: ps(3000, true) });
   t.is(resumed.ranks.length, 3, resumed.stderr + JSON.stringify(resumed.errors));
   t.is(resumed.ranks[0]!.resumedFrom, 1500);

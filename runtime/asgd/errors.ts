@@ -10,7 +10,8 @@ export type AsgdErrorCode =
   | 'ERR_ASGD_CHECKPOINT_MISMATCH'
   | 'ERR_ASGD_CHECKPOINT_CORRUPT'
   | 'ERR_ASGD_MODEL'
-  | 'ERR_ASGD_PEER_FAILED';
+  | 'ERR_ASGD_PEER_FAILED'
+  | 'ERR_ASGD_RANK_LOST';
 
 export class AsgdError extends Error {
   readonly code: AsgdErrorCode;
@@ -72,5 +73,21 @@ export class ModelError extends AsgdError {
 export class PeerFailedError extends AsgdError {
   constructor(message: string) {
     super('ERR_ASGD_PEER_FAILED', message);
+  }
+}
+
+/**
+ * A rank died during a run of a solver that needs every rank at every step (sync, distnewton,
+ * simuparallel, paramserver). Raised as soon as the death is known, instead of waiting for the lost
+ * rank's contribution forever; `lostRank` names it, `step` is this rank's step when it noticed.
+ */
+export class RankLostError extends AsgdError {
+  readonly lostRank: number;
+  readonly step: number | null;
+  constructor(solver: string, lostRank: number, step: number | null, cause?: unknown) {
+    super('ERR_ASGD_RANK_LOST', `solver '${solver}' lost rank ${lostRank}${step === null ? '' : ` at step ${step}`}: it needs every rank at every step and cannot go on; resume the job from its checkpoints (pgas-run --resume DIR) or train with solver 'asgd', which survives lost ranks`);
+    this.lostRank = lostRank;
+    this.step = step;
+    if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
   }
 }

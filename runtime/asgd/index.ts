@@ -57,3 +57,4 @@ export { distNewtonStep, applyInverseHessian, type NewtonStep } from './solvers/
 export { symmetricEigen } from './linalg/jacobi.js';
 
 export * from './errors.js';
+export { aliveRanks, withSurvivors } from './solvers/survivors.js';

@@ -1,4 +1,6 @@
-import type { PgasContext } from '../../pgas/index.js';
+import { PeerDeadError, type PgasContext } from '../../pgas/index.js';
+import { RankLostError } from './errors.js';
+import { withCheckpointEnv } from './run/checkpoint-env.js';
 import { validateSolverConfig, type ResolvedSolverConfig, type SolverConfig, type SolverName } from './config.js';
 import { withMetricsFeed } from './run/feed.js';
 import { runAsgd } from './solvers/asgd.js';
@@ -27,12 +29,20 @@ export interface Solver {
  * non-finite hyper-parameters all throw here, before any rank trains) and returns a runnable solver.
  */
 export function createSolver(config: SolverConfig): Solver {
-  const resolved = validateSolverConfig(config);
+  const resolved = validateSolverConfig(withCheckpointEnv(config));
   return {
     config: resolved,
     async run<B>(ctx: PgasContext, problem: ProblemSource<B>, hooks?: RunHooks): Promise<RunResult> {
       const runner = await RUNNERS[resolved.solver]();
-      return runner(ctx, resolved, problem, withMetricsFeed(ctx, resolved, hooks));
+      let step: number | null = null;
+      const observed: RunHooks = { ...hooks, onStep: (s, p, c) => { step = s; hooks?.onStep?.(s, p, c); } };
+      try {
+        return await runner(ctx, resolved, problem, withMetricsFeed(ctx, resolved, observed));
+      } catch (error) {
+        // asgd ends over the survivors itself; for every other solver a lost rank ends the run
+        if (error instanceof PeerDeadError) throw new RankLostError(resolved.solver, error.peer, step, error);
+        throw error;
+      }
     },
   };
 }

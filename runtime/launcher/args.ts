@@ -29,6 +29,10 @@ export interface LaunchOptions {
   killGraceMs: number;
   /** a file holding the job token (first line); otherwise $PGAS_TOKEN, otherwise a random one */
   tokenFile: string | undefined;
+  /** --checkpoint-dir: ranks checkpoint there (PGAS_CHECKPOINT_DIR) and the job is recorded for --resume */
+  checkpointDir: string | undefined;
+  /** --resume DIR: run the job recorded in DIR again, continuing from its checkpoints */
+  resumeDir: string | undefined;
   /** -x NAME or -x NAME=VALUE: extra environment for every rank (local and remote) */
   env: Array<[string, string | undefined]>;
   /** --dashboard[=PORT]: serve the live dashboard on PORT (0: a free one); undefined: no dashboard */
@@ -103,6 +107,8 @@ valued(['--dashboard-host'], (o, v, f) => {
   o.dashboardHost = v;
 });
 valued(['--dashboard-dir'], (o, v) => { o.dashboardDir = v; });
+valued(['--checkpoint-dir'], (o, v) => { o.checkpointDir = v; });
+valued(['--resume'], (o, v) => { o.resumeDir = v; });
 switched(['--oversubscribe'], (o) => { o.oversubscribe = true; });
 switched(['--listen-any'], (o) => { o.listenAny = true; });
 switched(['--tolerate-failures'], (o) => { o.tolerateFailures = true; });
@@ -125,6 +131,8 @@ export function defaultOptions(): LaunchOptions {
     tolerateFailures: false,
     killGraceMs: 3000,
     tokenFile: undefined,
+    checkpointDir: undefined,
+    resumeDir: undefined,
     env: [],
     dashboardPort: undefined,
     dashboardHost: '127.0.0.1',
@@ -164,6 +172,12 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
     throw new UsageError(`unknown option '${arg}' (see pgas-run --help)`);
   }
   const program = argv[i];
+  if (o.resumeDir !== undefined) {
+    // the program, its arguments and the job's shape come from the record in DIR (runtime/launcher/resume.ts)
+    if (program !== undefined) throw new UsageError(`--resume ${o.resumeDir} runs the job recorded there; give no PROGRAM (got '${program}')`);
+    if (o.checkpointDir !== undefined) throw new UsageError('--resume DIR already names the checkpoint directory; drop --checkpoint-dir');
+    return { kind: 'launch', options: o };
+  }
   if (program === undefined || program === '') {
     throw new UsageError('missing PROGRAM: pgas-run -n N [options] PROGRAM [ARGS] (see pgas-run --help)');
   }
@@ -224,6 +238,10 @@ Rendezvous and start-up
 Output and job control
   --output-dir DIR          write rank-N.out / rank-N.err instead of prefixing
   --tolerate-failures       a failing rank does not stop the job
+  --checkpoint-dir DIR      ranks checkpoint into DIR (rank-N.ckpt; solvers of
+                            runtime/asgd) and the job is recorded in DIR/job.json
+  --resume DIR              run the job recorded in DIR again, every rank
+                            continuing from its last checkpoint there
   --kill-grace MS           SIGTERM-to-SIGKILL grace when stopping ranks (3000)
 
 Dashboard

@@ -10,7 +10,7 @@
 import { constants as osConstants } from 'node:os';
 import type { OutputSink } from './output.js';
 import { describeExit, exitFailed, type RankExit, type RankProcess } from './rank-process.js';
-import { formatSummary, type JobReport, type RankOutcome } from './summary.js';
+import { formatSince, formatSummary, type JobReport, type RankOutcome } from './summary.js';
 
 export interface JobSpec {
   /** starts the ranks; called once, after signal handlers are in place */
@@ -96,7 +96,8 @@ export async function runJob(spec: JobSpec): Promise<JobReport> {
       const exit = await p.exit;
       running.delete(p);
       p.reapLeftovers(); // a job leaves nothing behind, not even what a rank started and forgot
-      const outcome: RankOutcome = { label: p.label, rank: p.rank, host: p.host, exit, stoppedByLauncher: stoppedByUs.has(p) };
+      const atMs = Date.now() - started;
+      const outcome: RankOutcome = { label: p.label, rank: p.rank, host: p.host, exit, stoppedByLauncher: stoppedByUs.has(p), atMs };
       outcomes.push(outcome);
       if (exitFailed(exit) && !outcome.stoppedByLauncher) {
         dead.push(outcome);
@@ -105,7 +106,7 @@ export async function runJob(spec: JobSpec): Promise<JobReport> {
           failureStatus = exitStatus(exit);
           stopAll(false);
         } else if (spec.tolerateFailures && !stopping) {
-          log(`pgas-run: ${who(p)} ${describeExit(exit)} on ${p.host}; the job goes on without it (--tolerate-failures)\n`);
+          log(`pgas-run: ${who(p)} ${describeExit(exit)} on ${p.host}; the job goes on without it (--tolerate-failures); ${formatSince(atMs)}\n`);
         }
       }
       // Normally the pipes drain within milliseconds of the exit; a process the rank left behind can

@@ -12,6 +12,7 @@ import { launchRemote } from './launch-remote.js';
 import { launchTask } from './launch-task.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { resolveProgram } from './program.js';
+import { applyCheckpointOptions } from './resume.js';
 import { jobToken } from './token.js';
 
 export interface MainIo {
@@ -39,7 +40,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo()): P
       io.out(formatInfo(await capabilities(PACKAGE_ROOT)));
       return 0;
     }
-    const { options } = command;
+    const options = applyCheckpointOptions(command.options, io.cwd);
     if (options.transport === 'auto') {
       const choice = await chooseAutoTransport(PACKAGE_ROOT);
       io.err(`pgas-run: ${choice.note}\n`);

@@ -12,6 +12,8 @@ export interface RankOutcome {
   exit: RankExit;
   /** true when pgas-run stopped it (job failure or interrupt), false when it ended on its own */
   stoppedByLauncher: boolean;
+  /** when the launcher saw it exit, in ms since the job started */
+  atMs?: number;
 }
 
 export interface JobReport {
@@ -39,6 +41,11 @@ function labelList(outcomes: readonly RankOutcome[]): string {
   return outcomes.map((o) => `${o.label.includes('-') ? 'ranks' : 'rank'} ${o.label}`).join(', ');
 }
 
+/** "3.21 s after start": when the launcher saw a rank end */
+export function formatSince(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s after start`;
+}
+
 export function formatSummary(r: JobReport): string {
   const lines: string[] = [];
   const secs = (r.wallMs / 1000).toFixed(2);
@@ -50,7 +57,7 @@ export function formatSummary(r: JobReport): string {
   }
   lines.push(`pgas-run: ${[...groups].map(([k, os]) => `${k}: ${labelList(os)}`).join('; ')}`);
   if (r.dead.length) {
-    lines.push(`pgas-run: dead ranks: ${r.dead.map((o) => `${o.label} (${describeExit(o.exit)} on ${o.host})`).join(', ')}`);
+    lines.push(`pgas-run: dead ranks: ${r.dead.map((o) => `${o.label} (${describeExit(o.exit)} on ${o.host})${o.atMs === undefined ? '' : ` ${formatSince(o.atMs)}`}`).join(', ')}`);
   }
   if (r.failure) lines.push(`pgas-run: job failed: ${r.failure}`);
   lines.push(`pgas-run: exit status ${r.exitCode}`);

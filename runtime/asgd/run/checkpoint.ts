@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { CheckpointCorruptError, CheckpointMismatchError } from '../errors.js';
 import type { DataCursor } from '../model.js';
@@ -37,9 +37,17 @@ export function checkpointPath(dir: string, rank: number): string {
   return join(dir, `rank-${rank}.ckpt`);
 }
 
+/** The checkpoint before the latest one (kept so that synchronous ranks can meet at a common step). */
+export function previousCheckpointPath(file: string): string {
+  return `${file}.prev`;
+}
+
 /**
  * Write atomically: to a temporary file beside the target, flushed to disk, then renamed over it, so
- * that a crash leaves either the old checkpoint or the new one, never a torn file.
+ * that a crash leaves either the old checkpoint or the new one, never a torn file. The one it replaces
+ * is first renamed to `<file>.prev`: a job killed while its ranks were writing one step's checkpoints
+ * has that step on some ranks and the step before on all (readCheckpoints returns both). A crash between
+ * the two renames leaves only `.prev`, which is read in its place.
  */
 export function writeCheckpoint(file: string, meta: CheckpointMeta, arrays: Record<string, Float32Array>): void {
   const stored: StoredMeta = { ...meta, arrays: Object.entries(arrays).map(([name, a]) => ({ name, length: a.length })) };
@@ -51,6 +59,7 @@ export function writeCheckpoint(file: string, meta: CheckpointMeta, arrays: Reco
   const dir = file.slice(0, Math.max(0, file.lastIndexOf('/'))) || '.';
   mkdirSync(dir, { recursive: true });
   const temp = `${file}.tmp-${process.pid}-${threadId}`;
+  removeStaleTemporaries(dir, file, temp);
   const fd = openSync(temp, 'w');
   try {
     writeSync(fd, head);
@@ -61,6 +70,7 @@ export function writeCheckpoint(file: string, meta: CheckpointMeta, arrays: Reco
   } finally {
     closeSync(fd);
   }
+  if (existsSync(file)) renameSync(file, previousCheckpointPath(file));
   renameSync(temp, file);
   try {
     const dirFd = openSync(dir, 'r');
@@ -71,8 +81,27 @@ export function writeCheckpoint(file: string, meta: CheckpointMeta, arrays: Reco
   }
 }
 
+/** A writer killed mid-write leaves its temporary behind; one rank's file has one writer, so any other is stale. */
+function removeStaleTemporaries(dir: string, file: string, own: string): void {
+  const prefix = `${basename(file)}.tmp-`;
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith(prefix) && join(dir, name) !== own) rmSync(join(dir, name), { force: true });
+  }
+}
+
 export function checkpointExists(file: string): boolean {
-  return existsSync(file);
+  return existsSync(file) || existsSync(previousCheckpointPath(file));
+}
+
+/**
+ * The checkpoints a rank may resume from, newest first: the latest and the one before it, those that
+ * exist. A file that exists but does not read is an error (CheckpointCorruptError): the writes are
+ * atomic, so a bad file means something else damaged it, and silently going back would hide that.
+ */
+export function readCheckpoints(file: string): { file: string; checkpoint: Checkpoint }[] {
+  const found: { file: string; checkpoint: Checkpoint }[] = [];
+  for (const f of [file, previousCheckpointPath(file)]) if (existsSync(f)) found.push({ file: f, checkpoint: readCheckpoint(f) });
+  return found.sort((a, b) => b.checkpoint.meta.step - a.checkpoint.meta.step);
 }
 
 export function readCheckpoint(file: string): Checkpoint {

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PgasContext } from '../../../pgas/index.js';
+import type { Group, PgasContext } from '../../../pgas/index.js';
 import { publishLoss } from '../../metrics-feed/index.js';
 import { emptyExchangeCounters, type ExchangeCounters } from '../solvers/exchange.js';
 import { STOP_REASONS, type StopReason } from './control.js';
@@ -100,6 +100,10 @@ export interface RunSummary {
   /** accepted / received over all ranks (asgd) */
   acceptRate: number | null;
   staleness: { count: number; mean: number; max: number; histogram?: number[] } | null;
+  /** ranks lost during the run (asgd ends over the survivors); absent when none was */
+  lostRanks?: number[];
+  /** the ranks whose reports are above, when some were lost */
+  survivors?: number[];
 }
 
 const FIELDS = ['steps', 'samples', 'seconds', 'stop', 'finalLoss', 'finalScore', 'hasScore', ...Object.keys(emptyCounters())] as const;
@@ -108,7 +112,7 @@ const FIELDS = ['steps', 'samples', 'seconds', 'stop', 'finalLoss', 'finalScore'
  * Every rank's report reaches every rank through one allreduce (each rank fills its own row of a
  * zeroed matrix, so the sum is exact); rank 0 writes `<dir>/summary.json`. Collective.
  */
-export async function gatherReports(ctx: PgasContext, report: RankReport): Promise<RankReport[]> {
+export async function gatherReports(ctx: PgasContext, report: RankReport, group?: Group): Promise<RankReport[]> {
   const width = FIELDS.length;
   const table = new Float64Array(ctx.size * width);
   const row = table.subarray(ctx.rank * width, (ctx.rank + 1) * width);
@@ -123,8 +127,10 @@ export async function gatherReports(ctx: PgasContext, report: RankReport): Promi
     hasScore: report.finalScore === null ? 0 : 1,
   };
   FIELDS.forEach((f, i) => (row[i] = values[f]!));
-  if (ctx.size > 1) await ctx.allreduce(table, table, 'sum');
-  return Array.from({ length: ctx.size }, (_, r) => {
+  if (ctx.size > 1) await ctx.allreduce(table, table, 'sum', group);
+  // over a group of survivors, the lost ranks' rows stayed zero: they are left out, not reported as zeros
+  const ranks = group ? [...group.ranks] : Array.from({ length: ctx.size }, (_, r) => r);
+  return ranks.map((r) => {
     const get = (f: (typeof FIELDS)[number]): number => table[r * width + FIELDS.indexOf(f)]!;
     const counters = emptyCounters();
     for (const key of Object.keys(counters) as (keyof RankCounters)[]) counters[key] = get(key);

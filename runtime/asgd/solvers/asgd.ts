@@ -7,6 +7,10 @@ import { Trainer } from './trainer.js';
 import type { ProblemSource, RunHooks, RunResult } from './types.js';
 import { AsgdExchange } from './exchange.js';
 import { mixSgd, pull } from './window.js';
+import { withSurvivors } from './survivors.js';
+
+/** The end of a run waits at most this long for the other survivors (a bound, not an expected time). */
+const END_TIMEOUT_MS = 120_000;
 
 /**
  * ASGD (ALGORITHMS.md §1), one rank's loop: gradient of a local mini-batch; take the states that
@@ -80,14 +84,19 @@ export async function runAsgd<B>(ctx: PgasContext, config: ResolvedSolverConfig,
   if (exchange) await exchange.drain();
   // the rank's own state (and exchange generator) is what a resumed run continues from
   if (config.checkpoint?.atEnd) trainer.saveCheckpoint(rngs);
-  // every rank has stopped sending before any state is averaged or a segment goes away
-  await ctx.barrier();
-  if (config.asgd.finalState === 'average' && ctx.size > 1) {
-    await ctx.allreduce(w, w, 'sum');
-    const inv = 1 / ctx.size;
-    for (let k = 0; k < d; k++) w[k] = w[k]! * inv;
-  }
-  const result = await trainer.finish(w, undefined, false);
+  // The end is collective over the ranks still alive: asgd is the solver that survives lost ranks.
+  // Every survivor has stopped sending before any state is averaged or a segment goes away.
+  const own = config.asgd.finalState === 'average' ? w.slice() : null;
+  const result = await withSurvivors(ctx, END_TIMEOUT_MS, async (group) => {
+    if (own) w.set(own); // a retry after a death mid-average starts again from this rank's own state
+    await ctx.barrier(group, END_TIMEOUT_MS);
+    if (own && group.size > 1) {
+      await ctx.allreduce(w, w, 'sum', group, END_TIMEOUT_MS);
+      const inv = 1 / group.size;
+      for (let k = 0; k < d; k++) w[k] = w[k]! * inv;
+    }
+    return trainer.finish(w, undefined, false, group);
+  });
   if (exchange) {
     await ctx.deleteSegment(base + 1);
     if (ctx.size > 1) await ctx.deleteSegment(base + 2);

@@ -1,4 +1,4 @@
-import type { PgasContext } from '../../../pgas/index.js';
+import type { Group, PgasContext } from '../../../pgas/index.js';
 import type { ResolvedSolverConfig } from '../config.js';
 import type { DataSource, Model, Problem } from '../model.js';
 import { createOptimizer } from '../optim/factory.js';
@@ -171,7 +171,7 @@ export class Trainer<B> {
   // ---- the end ------------------------------------------------------------------------------------
 
   /** evaluate the final state, merge every rank's report (collective), write the summary, close metrics */
-  async finish(stateForResult: Float32Array = this.params, histogram?: number[], checkpointAtEnd = true): Promise<RunResult> {
+  async finish(stateForResult: Float32Array = this.params, histogram?: number[], checkpointAtEnd = true, survivors?: Group): Promise<RunResult> {
     if (checkpointAtEnd && this.config.checkpoint?.atEnd) this.saveCheckpoint();
     this.evaluate(stateForResult);
     const seconds = this.stop.elapsed();
@@ -186,9 +186,15 @@ export class Trainer<B> {
       finalLoss: this.lastEvalLoss,
       finalScore: this.lastEvalScore ?? null,
       counters: this.counters,
-    });
+    }, survivors);
     const summary = summarize(this.config.solver, reports, histogram);
-    if (this.ctx.rank === 0 && this.config.metrics.dir !== undefined) writeSummary(this.config.metrics.dir, summary);
+    if (survivors && survivors.size < this.ctx.size) {
+      summary.survivors = [...survivors.ranks];
+      summary.lostRanks = Array.from({ length: this.ctx.size }, (_, r) => r).filter((r) => !survivors.ranks.includes(r));
+    }
+    // the lowest surviving rank writes it (rank 0 unless rank 0 was lost)
+    const writer = survivors ? survivors.ranks[0] : 0;
+    if (this.ctx.rank === writer && this.config.metrics.dir !== undefined) writeSummary(this.config.metrics.dir, summary);
     return {
       rank: this.ctx.rank,
       size: this.ctx.size,
