@@ -54,3 +54,11 @@ test('prototxt: mutations of the LeNet net and solver', (t) => {
   }, typed);
   t.true(tally.accepted > 0 && tally.typed > 0, 'both accepted and refused mutations');
 });
+
+test('prototxt: field names that are Object.prototype properties are unknown fields (found by the token soup run)', (t) => {
+  for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+    for (const type of ['NetParameter', 'SolverParameter']) {
+      t.throws(() => parsePrototxt(`${name}: 1`, type), { instanceOf: CnnError, message: new RegExp(`unknown field '${name}'`) });
+    }
+  }
+});
