@@ -124,6 +124,7 @@ export async function joinRendezvous(options: JoinOptions): Promise<RendezvousCl
     // The token is proven, never sent (pgas/auth); the table is trusted only after the rendezvous proved it too.
     const handshake = new ClientHandshake(options.token, 'rendezvous', options.rank, 0);
     let welcomed = false;
+    let registered = false;
     let lastSeen = Date.now();
     // Rank 0 answers within its own startup timeout; the hard limit only guards against a silent peer.
     const hardDeadline = start + 2 * options.startupTimeoutMs + MISSED_HEARTBEATS * options.heartbeatMs;
@@ -138,7 +139,8 @@ export async function joinRendezvous(options: JoinOptions): Promise<RendezvousCl
       const now = Date.now();
       if (now - lastSeen > MISSED_HEARTBEATS * options.heartbeatMs || now > hardDeadline) {
         fail(new RendezvousError(`rank ${options.rank}: the rendezvous at ${where} stopped answering before the job started`));
-      } else {
+      } else if (registered) {
+        // Not before the registration: the rendezvous closes a connection whose first line is anything else.
         writeLine(socket, { t: 'hb' });
       }
     }, options.heartbeatMs);
@@ -156,6 +158,7 @@ export async function joinRendezvous(options: JoinOptions): Promise<RendezvousCl
             fail(new RendezvousError(`rank ${options.rank}: ${where} is not a pgas rendezvous: ${answer}`));
             return;
           }
+          registered = true;
           writeLine(socket, {
             t: 'register',
             auth: answer.toString('base64'),
