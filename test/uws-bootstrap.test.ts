@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { joinRendezvous, RendezvousServer, type JoinOptions, type RendezvousClient } from '../pgas/bootstrap/index.js';
 import { BadTokenError, RendezvousError } from '../pgas/errors.js';
 import { MISSED_HEARTBEATS } from '../pgas/bootstrap/protocol.js';
+import { ClientHandshake } from '../pgas/auth/index.js';
 
 const TOKEN = 'bootstrap-test-token';
 
@@ -46,7 +47,7 @@ test('a wrong token is refused with BadTokenError and logged', async (t) => {
   t.teardown(() => rv.close());
   const error = await t.throwsAsync(join(rv, 1, 2, { token: 'wrong-token-123' }), { instanceOf: BadTokenError });
   t.regex(error!.message, /rejected the job token/);
-  t.true(logs.some((l) => /claiming rank 1: wrong job token/.test(l)));
+  t.true(logs.some((l) => /rendezvous: rejected a connection from 127\.0\.0\.1:\d+: wrong proof of the job token \(claims rank 1/.test(l)));
 });
 
 test('a duplicate rank and a size mismatch are refused with clear errors', async (t) => {
@@ -115,10 +116,12 @@ test('a rank that stops sending heartbeats is declared dead after MISSED_HEARTBE
   t.teardown(() => rv.close());
   const dead: number[] = [];
   const zero = join(rv, 0, 2, { heartbeatMs: 50, onPeerDead: (d) => dead.push(d) });
-  // Rank 1 registers by hand and then says nothing more.
+  // Rank 1 registers by hand (answering the challenge) and then says nothing more.
   const silent = connect(rv.port, '127.0.0.1');
   silent.on('error', () => undefined);
-  silent.write(`${JSON.stringify({ t: 'register', token: TOKEN, rank: 1, size: 2, endpoint: 'x:1', pid: 1, hostname: 'h' })}\n`);
+  const challenge = await new Promise<string>((resolve) => silent.once('data', (d) => resolve(d.toString())));
+  const answer = new ClientHandshake(TOKEN, 'rendezvous', 1, 0).answer(Buffer.from((JSON.parse(challenge) as { data: string }).data, 'base64'));
+  silent.write(`${JSON.stringify({ t: 'register', auth: (answer as Buffer).toString('base64'), rank: 1, size: 2, endpoint: 'x:1', pid: 1, hostname: 'h' })}\n`);
   await zero;
   const start = Date.now();
   while (dead.length === 0 && Date.now() - start < 3000 + MISSED_HEARTBEATS * 50) await sleep(20);
@@ -160,6 +163,7 @@ test('garbage on the rendezvous port is refused and logged', async (t) => {
     socket.on('error', () => resolve(text));
     socket.write('this is not json\n');
   });
-  t.regex(answer, /"t":"error"/);
-  t.true(logs.some((l) => /sent a line that is not JSON/.test(l)));
+  // An unauthenticated connection gets its challenge and nothing else: closed, logged with its address.
+  t.regex(answer, /^\{"t":"challenge","data":"[A-Za-z0-9+/=]+"\}\n$/);
+  t.true(logs.some((l) => /rendezvous: rejected a connection from 127\.0\.0\.1:\d+: sent a line that is not JSON/.test(l)));
 });

@@ -5,13 +5,15 @@
  * notification words that nobody may legitimately write are unchanged.
  */
 import test from 'ava';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { DecodedFrame, decodeFrame, FrameEncoder, FrameOp } from '../pgas/wire/index.js';
 import { pattern, rng } from './fixtures/uws-lib.js';
 import { fuzzFrame, wouldModify, type Kind } from './fixtures/uws-fuzzer.js';
 import { killAll, startJob, TOKEN } from './fixtures/uws-harness.js';
+import { openAuthenticated } from './fixtures/uws-auth-client.js';
 
-const FRAMES = 10_000;
+/** 10,000 in `npm test`; PGAS_FUZZ_FRAMES=100000 for the recorded run (RELIABILITY-security.md). */
+const FRAMES = Number(process.env.PGAS_FUZZ_FRAMES ?? 10_000);
 const CONNECTIONS = 3;
 const BATCH = 16;
 
@@ -22,16 +24,14 @@ interface Conn {
   wake: (() => void) | undefined;
 }
 
-function open(endpoint: string): Promise<Conn> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://${endpoint}/pgas`, { headers: { 'x-pgas-token': TOKEN, 'x-pgas-rank': '1' }, perMessageDeflate: false, maxPayload: 64 << 20 });
-    const conn: Conn = { ws, answers: [], closed: false, wake: undefined };
-    ws.on('message', (data: Buffer) => { conn.answers.push(data); conn.wake?.(); });
-    ws.on('close', () => { conn.closed = true; conn.wake?.(); });
-    ws.on('error', () => undefined);
-    ws.once('open', () => resolve(conn));
-    ws.once('unexpected-response', () => reject(new Error('upgrade refused')));
-  });
+/** An authenticated connection (the token handshake done, as rank 1). */
+async function open(endpoint: string): Promise<Conn> {
+  const ws = await openAuthenticated(endpoint, TOKEN);
+  const conn: Conn = { ws, answers: [], closed: false, wake: undefined };
+  ws.on('message', (data: Buffer) => { conn.answers.push(data); conn.wake?.(); });
+  ws.on('close', () => { conn.closed = true; conn.wake?.(); });
+  ws.on('error', () => undefined);
+  return conn;
 }
 
 /** Wait until the probe with `sequence` is answered (true) or the connection closes (false). */
@@ -57,7 +57,7 @@ async function probed(conn: Conn, sequence: number, f: DecodedFrame): Promise<bo
   }
 }
 
-test('10,000 malformed and mutated frames do not crash a rank or change a byte it protects', async (t) => {
+test(`${FRAMES} malformed and mutated frames on authenticated connections do not crash a rank or change a byte it protects`, async (t) => {
   const ranks = await startJob(2, { perRank: (r) => ({ scenario: r === 0 ? 'serve' : 'legit' }) });
   t.teardown(() => killAll(ranks));
   const ready = await ranks[0]!.waitLine((l) => l.ready === true, 30000);
@@ -146,6 +146,7 @@ test('10,000 malformed and mutated frames do not crash a rank or change a byte i
   const legit = await ranks[1]!.waitLine((l) => 'rounds' in l, 30000);
   ranks[0]!.write('stop');
   const final = await ranks[0]!.waitLine((l) => l.final === true, 30000);
+  t.log(`FUZZ-AUTH frames=${confirmed} failures=${legit.failureCount as number} checksumUnchanged=${final.checksum === ready.checksum}`);
   t.log(`confirmed ${confirmed} frames (${JSON.stringify(Object.fromEntries(byKind))}), ${skipped} legitimate writes not sent, ${reconnects} reconnects, ${legit.rounds as number} legitimate rounds`);
   t.true(confirmed >= FRAMES);
   for (const kind of ['random', 'truncated', 'mutated', 'flipped', 'prefix'] as Kind[]) t.true((byKind.get(kind) ?? 0) > 100, `few ${kind} frames`);

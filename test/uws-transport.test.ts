@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { WireStatus } from '../pgas/errors.js';
 import { DecodedFrame, decodeFrame, FrameEncoder, FrameOp } from '../pgas/wire/index.js';
 import { killAll, OPS, startJob, TOKEN, type Rank } from './fixtures/uws-harness.js';
+import { openAuthenticated } from './fixtures/uws-auth-client.js';
 
 test.serial('put/get at random offsets, ordering, putNotify, chunked transfers, atomics, re-checks, messages, delete (3 ranks)', async (t) => {
   const ranks = await startJob(3, { script: OPS });
@@ -18,10 +19,6 @@ test.serial('put/get at random offsets, ordering, putNotify, chunked transfers, 
   }
 });
 
-/** A raw WebSocket to a rank's data server, presenting `token` as rank 1. */
-function rawClient(endpoint: string, token: string): WebSocket {
-  return new WebSocket(`ws://${endpoint}/pgas`, { headers: { 'x-pgas-token': token, 'x-pgas-rank': '1' }, perMessageDeflate: false });
-}
 
 function nextMessage(ws: WebSocket, timeoutMs = 5000): Promise<Buffer | { closed: number }> {
   return new Promise((resolve, reject) => {
@@ -57,8 +54,7 @@ async function stopServing(ranks: Rank[]): Promise<{ checksum: string; legit: Re
 
 test.serial('the target re-checks handcrafted frames: out-of-range, bad notification, no sequence; nothing changes', async (t) => {
   const { ranks, endpoint, checksum } = await serving(t);
-  const ws = rawClient(endpoint, TOKEN);
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  const ws = await openAuthenticated(endpoint, TOKEN);
   const enc = new FrameEncoder();
   const f = new DecodedFrame();
   const ask = async (frame: Buffer): Promise<DecodedFrame | { closed: number }> => {
@@ -96,18 +92,13 @@ test.serial('the target re-checks handcrafted frames: out-of-range, bad notifica
   t.regex(ranks[0]!.stderr(), /closing the data connection from rank 1: rejected Put/);
 });
 
-test.serial('a data connection with a wrong token is refused before it opens, and logged', async (t) => {
+test.serial('a data connection with a wrong token is refused before any frame is read, and logged', async (t) => {
   const { ranks, endpoint, checksum } = await serving(t);
-  const ws = rawClient(endpoint, 'not-the-token-at-all');
-  const status = await new Promise<number>((resolve) => {
-    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.on('open', () => resolve(-1));
-    ws.on('error', () => resolve(-2));
-  });
-  t.is(status, 401);
+  const refused = await t.throwsAsync(openAuthenticated(endpoint, 'not-the-token-at-all'));
+  t.regex(refused!.message, /code 4003/);
   const { checksum: after } = await stopServing(ranks);
   t.is(after, checksum);
-  t.regex(ranks[0]!.stderr(), /refused a data connection from .* \(claims rank 1\): wrong job token/);
+  t.regex(ranks[0]!.stderr(), /uws rank 0: rejected a connection from \S+: wrong proof of the job token/);
 });
 
 test.serial('a rank with a wrong token fails the rendezvous with BadTokenError; rank 0 logs it', async (t) => {
@@ -122,7 +113,7 @@ test.serial('a rank with a wrong token fails the rendezvous with BadTokenError; 
   const zero = await ranks[0]!.waitLine((l) => 'error' in l || 'started' in l);
   t.like(zero, { error: { code: 'ERR_RENDEZVOUS' } });
   t.regex((zero.error as { message: string }).message, /rank 1 never registered within 3000 ms/);
-  t.regex(ranks[0]!.stderr(), /rejected a registration .* claiming rank 1: wrong job token/);
+  t.regex(ranks[0]!.stderr(), /rendezvous: rejected a connection from \S+: wrong proof of the job token \(claims rank 1/);
 });
 
 test.serial('the rendezvous times out naming the ranks that never arrived', async (t) => {

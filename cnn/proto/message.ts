@@ -135,7 +135,8 @@ export function decodeMessage(schemas: SchemaSet, type: string, text: TextMessag
   const spec = specOf(schemas, type);
   const fields = new Map<string, Entry[]>();
   for (const f of text.fields) {
-    const fs = spec[f.name];
+    // Own properties only: a field named 'constructor' or '__proto__' must be unknown, not Object's.
+    const fs = Object.hasOwn(spec, f.name) ? spec[f.name] : undefined;
     const at = { file, line: f.line, column: f.column };
     if (!fs) {
       const near = closest(f.name, Object.keys(spec));

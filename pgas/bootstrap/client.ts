@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
+import { ClientHandshake } from '../auth/index.js';
 import { BadTokenError, RendezvousError } from '../errors.js';
 import { formatEndpoint, MISSED_HEARTBEATS, readLines, writeLine, type FromRendezvous, type Member } from './protocol.js';
 
@@ -120,6 +121,10 @@ export async function joinRendezvous(options: JoinOptions): Promise<RendezvousCl
   return new Promise<RendezvousClient>((resolve, reject) => {
     let client: RendezvousClient | undefined;
     let settled = false;
+    // The token is proven, never sent (pgas/auth); the table is trusted only after the rendezvous proved it too.
+    const handshake = new ClientHandshake(options.token, 'rendezvous', options.rank, 0);
+    let welcomed = false;
+    let registered = false;
     let lastSeen = Date.now();
     // Rank 0 answers within its own startup timeout; the hard limit only guards against a silent peer.
     const hardDeadline = start + 2 * options.startupTimeoutMs + MISSED_HEARTBEATS * options.heartbeatMs;
@@ -134,7 +139,8 @@ export async function joinRendezvous(options: JoinOptions): Promise<RendezvousCl
       const now = Date.now();
       if (now - lastSeen > MISSED_HEARTBEATS * options.heartbeatMs || now > hardDeadline) {
         fail(new RendezvousError(`rank ${options.rank}: the rendezvous at ${where} stopped answering before the job started`));
-      } else {
+      } else if (registered) {
+        // Not before the registration: the rendezvous closes a connection whose first line is anything else.
         writeLine(socket, { t: 'hb' });
       }
     }, options.heartbeatMs);
@@ -146,10 +152,37 @@ export async function joinRendezvous(options: JoinOptions): Promise<RendezvousCl
         lastSeen = Date.now();
         if (client) {
           client.onLine(line);
+        } else if (line.t === 'challenge') {
+          const answer = handshake.answer(Buffer.from(typeof line.data === 'string' ? line.data : '', 'base64'));
+          if (typeof answer === 'string') {
+            fail(new RendezvousError(`rank ${options.rank}: ${where} is not a pgas rendezvous: ${answer}`));
+            return;
+          }
+          registered = true;
+          writeLine(socket, {
+            t: 'register',
+            auth: answer.toString('base64'),
+            rank: options.rank,
+            size: options.size,
+            endpoint: options.endpoint,
+            pid: options.pid ?? process.pid,
+            hostname: options.hostname ?? osHostname(),
+          });
+        } else if (line.t === 'welcome') {
+          const problem = handshake.confirm(Buffer.from(typeof line.data === 'string' ? line.data : '', 'base64'));
+          if (problem !== undefined) {
+            fail(new BadTokenError(`rank ${options.rank}: the rendezvous at ${where} did not prove the job token: ${problem}`));
+            return;
+          }
+          welcomed = true;
         } else if (line.t === 'error') {
           const message = typeof line.message === 'string' ? line.message : 'refused';
           fail(line.code === 'ERR_BAD_TOKEN' ? new BadTokenError(message) : new RendezvousError(message));
         } else if (line.t === 'table') {
+          if (!welcomed) {
+            fail(new BadTokenError(`rank ${options.rank}: the rendezvous at ${where} sent a table without proving the job token`));
+            return;
+          }
           const members = checkTable(line.members, options.size);
           if (typeof members === 'string') {
             fail(new RendezvousError(`rank ${options.rank}: the rendezvous at ${where} sent a bad table: ${members}`));
@@ -168,15 +201,6 @@ export async function joinRendezvous(options: JoinOptions): Promise<RendezvousCl
     socket.on('close', () => {
       if (client) client.onClose();
       else fail(new RendezvousError(`rank ${options.rank}: the rendezvous at ${where} closed the connection before the job started (did rank 0 fail?)`));
-    });
-    writeLine(socket, {
-      t: 'register',
-      token: options.token,
-      rank: options.rank,
-      size: options.size,
-      endpoint: options.endpoint,
-      pid: options.pid ?? process.pid,
-      hostname: options.hostname ?? osHostname(),
     });
   });
 }

@@ -2,8 +2,11 @@
  * The rendezvous protocol: newline-delimited JSON over one TCP connection per rank, kept open for the
  * whole job (it carries the heartbeats and the death notices).
  *
- *   rank -> rank 0   register {token, rank, size, endpoint, pid, hostname}, then hb, finally leave
- *   rank 0 -> rank   table {members} | error {code, message}, then hb, dead {rank}, bye
+ *   rank 0 -> rank   challenge {data}                      (pgas/auth: a nonce, base64)
+ *   rank -> rank 0   register {auth, rank, size, endpoint, pid, hostname}, then hb, finally leave
+ *                    (auth: the proof of the job token for this rank, base64; the token is never sent)
+ *   rank 0 -> rank   welcome {data} (the rendezvous's own proof), then table {members} | error {code,
+ *                    message}, then hb, dead {rank}, bye
  */
 import type { Socket } from 'node:net';
 
@@ -17,13 +20,16 @@ export interface Member {
 
 export interface RegisterLine extends Member {
   t: 'register';
-  token: string;
+  /** the answer to the challenge (pgas/auth), base64 */
+  auth: string;
   size: number;
 }
 
 export type ToRendezvous = RegisterLine | { t: 'hb' } | { t: 'leave' };
 
 export type FromRendezvous =
+  | { t: 'challenge'; data: string }
+  | { t: 'welcome'; data: string }
   | { t: 'table'; members: Member[] }
   | { t: 'error'; code: 'ERR_BAD_TOKEN' | 'ERR_RENDEZVOUS'; message: string }
   | { t: 'hb' }
@@ -32,6 +38,8 @@ export type FromRendezvous =
 
 /** A line longer than this is not ours (a table of 4096 ranks is well below it). */
 export const MAX_LINE_BYTES = 1 << 20;
+/** What the rendezvous accepts from a rank (a registration, heartbeats): far less, before or after auth. */
+export const MAX_RANK_LINE_BYTES = 4096;
 
 /**
  * A rank is declared dead after this many heartbeat periods without a line from it (8 s at the default
@@ -44,7 +52,7 @@ export const MISSED_HEARTBEATS = 16;
  * Feed a socket's bytes in, get whole JSON lines out. A line that does not parse, or that grows past
  * MAX_LINE_BYTES, ends the connection through `onBad`.
  */
-export function readLines(socket: Socket, onLine: (value: unknown) => void, onBad: (why: string) => void): void {
+export function readLines(socket: Socket, onLine: (value: unknown) => void, onBad: (why: string) => void, maxLineBytes = MAX_LINE_BYTES): void {
   let buffered = '';
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
@@ -64,7 +72,7 @@ export function readLines(socket: Socket, onLine: (value: unknown) => void, onBa
       onLine(value);
       if (socket.destroyed) return;
     }
-    if (buffered.length > MAX_LINE_BYTES) onBad(`a line longer than ${MAX_LINE_BYTES} bytes`);
+    if (buffered.length > maxLineBytes) onBad(`a line longer than ${maxLineBytes} bytes`);
   });
 }
 
@@ -79,13 +87,13 @@ export function parseRegister(value: unknown): RegisterLine | string {
   if (typeof value !== 'object' || value === null) return 'not an object';
   const v = value as Record<string, unknown>;
   if (v.t !== 'register') return `expected a registration, got '${String(v.t)}'`;
-  if (typeof v.token !== 'string') return 'no token';
+  if (typeof v.auth !== 'string' || v.auth.length > 200) return 'no authentication answer';
   if (!isInt(v.rank) || v.rank < 0) return 'rank is not a non-negative integer';
   if (!isInt(v.size) || v.size < 1) return 'size is not a positive integer';
   if (typeof v.endpoint !== 'string' || v.endpoint.length > 300) return 'endpoint is not a host:port string';
   if (!isInt(v.pid)) return 'pid is not an integer';
   if (typeof v.hostname !== 'string' || v.hostname.length > 300) return 'hostname is not a string';
-  return { t: 'register', token: v.token, rank: v.rank, size: v.size, endpoint: v.endpoint, pid: v.pid, hostname: v.hostname };
+  return { t: 'register', auth: v.auth, rank: v.rank, size: v.size, endpoint: v.endpoint, pid: v.pid, hostname: v.hostname };
 }
 
 /** host:port, with brackets around an IPv6 address. */

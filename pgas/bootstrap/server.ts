@@ -3,10 +3,14 @@
  * endpoint; once all `size` ranks are there, each receives the whole table. The connections stay open:
  * heartbeats flow both ways, and a rank whose connection closes without saying "leave", or that misses
  * MISSED_HEARTBEATS heartbeats, is announced dead to every other rank.
+ *
+ * Every connection is challenged first (pgas/auth): its registration must carry the proof of the job
+ * token for the rank it claims; any other first line, a wrong proof, or silence past the auth timeout
+ * closes it and logs its address (rate-limited). The rendezvous confirms with its own proof.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { formatEndpoint, MISSED_HEARTBEATS, parseRegister, readLines, writeLine, type Member } from './protocol.js';
-import { tokensEqual } from './token.js';
+import { DEFAULT_AUTH_TIMEOUT_MS, RejectionLog, ServerHandshake } from '../auth/index.js';
+import { formatEndpoint, MAX_RANK_LINE_BYTES, MISSED_HEARTBEATS, parseRegister, readLines, writeLine, type Member } from './protocol.js';
 
 export interface RendezvousServerOptions {
   host: string;
@@ -17,11 +21,16 @@ export interface RendezvousServerOptions {
   /** how long to wait, from start, for every rank to register */
   startupTimeoutMs: number;
   heartbeatMs: number;
+  /** how long a connection may take to prove the token (default 10 s) */
+  authTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
 interface Client {
   socket: Socket;
+  /** present until the connection proved the token */
+  handshake: ServerHandshake | undefined;
+  authTimer: NodeJS.Timeout | undefined;
   member: Member | undefined;
   lastSeen: number;
   left: boolean;
@@ -40,12 +49,14 @@ export class RendezvousServer {
   private lastBeat = Date.now();
   private readonly startupTimer: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout;
+  readonly rejections: RejectionLog;
 
   private constructor(server: Server, port: number, options: RendezvousServerOptions) {
     this.server = server;
     this.port = port;
     this.options = options;
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.rejections = new RejectionLog(this.log, 'rendezvous');
     server.on('connection', (socket) => this.accept(socket));
     this.startupTimer = setTimeout(() => this.startupExpired(), options.startupTimeoutMs);
     this.startupTimer.unref();
@@ -98,35 +109,64 @@ export class RendezvousServer {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    const client: Client = { socket, member: undefined, lastSeen: Date.now(), left: false };
+    const handshake = new ServerHandshake(this.options.token, 'rendezvous', 0);
+    const client: Client = { socket, handshake, authTimer: undefined, member: undefined, lastSeen: Date.now(), left: false };
     this.clients.add(client);
+    const timeoutMs = this.options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS;
+    client.authTimer = setTimeout(() => {
+      client.authTimer = undefined;
+      if (client.handshake) this.refuse(client, `no proof of the job token within ${timeoutMs} ms`);
+    }, timeoutMs);
+    client.authTimer.unref();
     readLines(
       socket,
       (value) => this.onLine(client, value),
-      (why) => this.reject(client, 'ERR_RENDEZVOUS', `rendezvous: ${describe(client)} sent ${why}; closing it`),
+      (why) => (client.handshake
+        ? this.refuse(client, `sent ${why}`)
+        : this.reject(client, 'ERR_RENDEZVOUS', `rendezvous: ${describe(client)} sent ${why}; closing it`)),
+      MAX_RANK_LINE_BYTES,
     );
     socket.on('error', () => undefined);
-    socket.on('close', () => this.lost(client));
+    socket.on('close', () => {
+      if (client.handshake && this.clients.has(client)) this.refuse(client, 'closed before proving the job token');
+      this.lost(client);
+    });
+    writeLine(socket, { t: 'challenge', data: handshake.challenge.toString('base64') });
   }
 
   private onLine(client: Client, value: unknown): void {
+    if (!this.clients.has(client)) return; // refused: nothing more it sends is read
+    if (client.handshake) {
+      this.authenticate(client, value);
+      return;
+    }
     client.lastSeen = Date.now();
     const t = (value as { t?: unknown } | null)?.t;
-    if (client.member) {
-      if (t === 'leave') client.left = true;
-      return; // heartbeats only refresh lastSeen
-    }
+    if (t === 'leave') client.left = true;
+    // heartbeats only refresh lastSeen
+  }
+
+  /** The first line: a registration whose proof of the token holds for the rank it claims, or the end. */
+  private authenticate(client: Client, value: unknown): void {
     const line = parseRegister(value);
     if (typeof line === 'string') {
-      this.reject(client, 'ERR_RENDEZVOUS', `rendezvous: bad registration from ${describe(client)}: ${line}`);
+      this.refuse(client, `a first line that is not a registration (${line})`);
       return;
     }
+    const answer = Buffer.from(line.auth, 'base64');
+    const result = client.handshake!.accept(answer);
+    if (typeof result === 'string' || result.clientId !== line.rank) {
+      const why = typeof result === 'string' ? result : `a proof made for rank ${result.clientId}`;
+      this.refuse(client, `${why} (claims rank ${line.rank}, ${line.hostname} pid ${line.pid})`,
+        `rank ${line.rank}: the rendezvous at ${this.address} rejected the job token (check PGAS_TOKEN: every rank must get the launcher's token)`);
+      return;
+    }
+    client.handshake = undefined;
+    if (client.authTimer) clearTimeout(client.authTimer);
+    client.authTimer = undefined;
+    client.lastSeen = Date.now();
+    writeLine(client.socket, { t: 'welcome', data: result.confirm.toString('base64') });
     const from = `${line.hostname} (pid ${line.pid}, ${remote(client.socket)})`;
-    if (!tokensEqual(line.token, this.options.token)) {
-      this.log(`rendezvous: rejected a registration from ${from} claiming rank ${line.rank}: wrong job token`);
-      this.send(client, 'ERR_BAD_TOKEN', `rank ${line.rank}: the rendezvous at ${this.address} rejected the job token (check PGAS_TOKEN: every rank must get the launcher's token)`);
-      return;
-    }
     const size = this.options.size;
     let problem: string | undefined;
     if (line.size !== size) problem = `rank ${line.rank} was started with PGAS_SIZE=${line.size}, but the job has ${size} ranks (rank 0's PGAS_SIZE)`;
@@ -143,6 +183,23 @@ export class RendezvousServer {
     client.member = { rank: line.rank, endpoint: line.endpoint, pid: line.pid, hostname: line.hostname };
     this.registered.set(line.rank, client);
     if (this.registered.size === size) this.startJob();
+  }
+
+  /**
+   * Close a connection that did not prove the token, logging its address (rate-limited). A rank that
+   * tried and failed is told why (`told`), so that it fails with BadTokenError rather than a timeout.
+   */
+  private refuse(client: Client, reason: string, told?: string): void {
+    if (client.authTimer) clearTimeout(client.authTimer);
+    client.authTimer = undefined;
+    if (!this.clients.has(client)) return;
+    this.rejections.reject(remote(client.socket), reason);
+    if (told) {
+      this.send(client, 'ERR_BAD_TOKEN', told);
+    } else {
+      this.clients.delete(client);
+      client.socket.destroy();
+    }
   }
 
   private startJob(): void {
@@ -198,6 +255,8 @@ export class RendezvousServer {
   }
 
   private send(client: Client, code: 'ERR_BAD_TOKEN' | 'ERR_RENDEZVOUS', message: string): void {
+    if (client.authTimer) clearTimeout(client.authTimer);
+    client.authTimer = undefined;
     writeLine(client.socket, { t: 'error', code, message });
     client.socket.end();
     this.clients.delete(client);

@@ -3,6 +3,7 @@
  * program (as with mpirun), so a program's own flags never need quoting. `--` also ends the options.
  * Every value is validated here, where it enters, with a UsageError (exit status 2).
  */
+import { resolve as resolvePath } from 'node:path';
 import { UsageError } from './errors.js';
 
 export type LauncherTransport = 'uws' | 'threads' | 'ucx' | 'auto';
@@ -109,6 +110,13 @@ valued(['--dashboard-host'], (o, v, f) => {
 valued(['--dashboard-dir'], (o, v) => { o.dashboardDir = v; });
 valued(['--checkpoint-dir'], (o, v) => { o.checkpointDir = v; });
 valued(['--resume'], (o, v) => { o.resumeDir = v; });
+// TLS for the uws transport (pgas/auth/tls.ts): handed to every rank as PGAS_TLS_*, as absolute paths.
+for (const [flag, variable] of [['--tls-cert', 'PGAS_TLS_CERT'], ['--tls-key', 'PGAS_TLS_KEY'], ['--tls-ca', 'PGAS_TLS_CA']] as const) {
+  valued([flag], (o, v) => {
+    if (v === '') throw new UsageError(`${flag} needs a file name`);
+    o.env.push([variable, resolvePath(v)]);
+  });
+}
 switched(['--oversubscribe'], (o) => { o.oversubscribe = true; });
 switched(['--listen-any'], (o) => { o.listenAny = true; });
 switched(['--tolerate-failures'], (o) => { o.tolerateFailures = true; });
@@ -226,6 +234,9 @@ Remote start (hostfile hosts are reached with the system OpenSSH client)
   --ssh-option OPT          passed as "ssh -o OPT" (repeatable)
   --ssh-identity FILE       passed as "ssh -i FILE"
   --listen-any              ranks bind 0.0.0.0 (they still advertise their host)
+  --tls-cert FILE, --tls-key FILE, --tls-ca FILE
+                            uws data connections over TLS (PEM files; the CA is
+                            what ranks trust when they dial each other)
 
 Rendezvous and start-up
   --rendezvous HOST:PORT    where rank 0 hosts the rendezvous (srun/mpirun tasks)

@@ -7,6 +7,7 @@ import { writeSync } from 'node:fs';
 import { joinRendezvous, formatEndpoint, RendezvousServer, type RendezvousClient } from '../../bootstrap/index.js';
 import { PgasError, RendezvousError, WireStatus } from '../../errors.js';
 import { SharedState } from '../../shared-state.js';
+import { readCa } from '../../auth/index.js';
 import { FrameEncoder, MAX_HEADER_BYTES, PREFIX_BYTES } from '../../wire/index.js';
 import {
   C_DOORBELL, C_EXIT, C_EXIT_DONE, C_HEAD, C_SLEEPING, C_TAIL, CHUNK_BYTES, CLOSE_LEAVING, E_LENGTH, E_LOCAL_OFFSET,
@@ -70,6 +71,8 @@ export class Engine {
       rank: init.rank,
       size: init.size,
       token: init.token,
+      tls: init.tls,
+      authTimeoutMs: init.authTimeoutMs,
       maxMessageBytes: Math.max(CHUNK_BYTES, init.config.maxPassiveBytes) + PREFIX_BYTES + MAX_HEADER_BYTES,
       target,
       encoder,
@@ -107,6 +110,7 @@ export class Engine {
         token: init.token,
         startupTimeoutMs: init.startupTimeoutMs,
         heartbeatMs: init.heartbeatMs,
+        authTimeoutMs: init.authTimeoutMs,
         log: (line) => this.log(line),
       }).catch((error: Error) => {
         throw new RendezvousError(`rank 0 cannot host the rendezvous on ${where} (PGAS_RENDEZVOUS): ${error.message}`);
@@ -136,12 +140,15 @@ export class Engine {
       return;
     }
     let lastError = '';
+    const ca = this.init.tls ? readCa(this.init.tls) : undefined;
     for (let attempt = 0; attempt < CONNECT_ATTEMPTS; attempt++) {
       try {
         await connectLink(link, {
-          url: `ws://${endpoint}/pgas`,
+          url: `${this.init.tls ? 'wss' : 'ws'}://${endpoint}/pgas`,
           token: this.init.token,
           rank: this.init.rank,
+          peerRank: rank,
+          ca,
           maxPayload: CHUNK_BYTES + PREFIX_BYTES + MAX_HEADER_BYTES,
           timeoutMs: Math.max(1000, deadline - Date.now()),
           onMessage: (l, data) => this.answer(l, data),

@@ -47,6 +47,5 @@ export const CLOSE_LEAVING = 4000;
 /** Close code for a connection that broke the protocol. */
 export const CLOSE_PROTOCOL = 4002;
 
-/** Headers a data connection's upgrade request carries. */
-export const TOKEN_HEADER = 'x-pgas-token';
-export const RANK_HEADER = 'x-pgas-rank';
+/** Close code for a connection that did not prove the job token (pgas/auth). */
+export const CLOSE_AUTH = 4003;

@@ -6,8 +6,8 @@
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { ClientHandshake } from '../../auth/index.js';
 import { PendingFifo, nextSequence } from './pending.js';
-import { RANK_HEADER, TOKEN_HEADER } from './layout.js';
 
 export const LINK_CONNECTING = 0;
 export const LINK_OPEN = 1;
@@ -42,45 +42,74 @@ export class PeerLink {
 const SEND_OPTIONS = { binary: true, compress: false } as const;
 
 export interface ConnectOptions {
+  /** ws://host:port/pgas or wss://host:port/pgas */
   url: string;
   token: string;
-  /** this rank, presented to the peer */
+  /** this rank, proven to the peer */
   rank: number;
+  /** the rank dialled (the peer must prove it holds the token as that rank's server) */
+  peerRank: number;
+  /** CA bundle trusted for wss:// (undefined: Node's defaults) */
+  ca: Buffer | undefined;
   maxPayload: number;
   timeoutMs: number;
   onMessage: (link: PeerLink, data: Buffer) => void;
   onClose: (link: PeerLink, code: number) => void;
 }
 
-/** Open the link; resolves when it is open, rejects with the reason it could not be. */
+/**
+ * Open the link and run the token handshake on it (pgas/auth): answer the peer's challenge, then check
+ * its confirmation. Resolves once both ends are proven; rejects with the reason it could not be.
+ */
 export function connectLink(link: PeerLink, options: ConnectOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(options.url, {
-      headers: { [TOKEN_HEADER]: options.token, [RANK_HEADER]: String(options.rank) },
       perMessageDeflate: false,
       // An all-zero mask: ws then skips masking (the payload is written as it is, not XORed in a copy).
       generateMask: () => undefined,
       maxPayload: options.maxPayload,
       skipUTF8Validation: true,
       handshakeTimeout: options.timeoutMs,
+      ...(options.ca ? { ca: options.ca } : {}),
     });
     link.ws = ws;
-    let opened = false;
+    const handshake = new ClientHandshake(options.token, 'data', options.rank, options.peerRank);
+    let step: 'challenge' | 'confirm' | 'open' = 'challenge';
+    let settled = false;
+    const fail = (why: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.terminate();
+      reject(new Error(why));
+    };
+    // The WebSocket upgrade has its own timeout; this one bounds the token handshake after it.
+    const timer = setTimeout(() => fail(`no authentication from the peer within ${options.timeoutMs} ms`), options.timeoutMs);
     ws.on('upgrade', (response) => {
       link.socket = response.socket;
       link.socket.setNoDelay(true);
     });
-    ws.on('open', () => {
-      opened = true;
-      link.state = LINK_OPEN;
-      resolve();
+    ws.on('message', (data: Buffer) => {
+      if (step === 'open') {
+        options.onMessage(link, data);
+      } else if (step === 'challenge') {
+        const answer = handshake.answer(data);
+        if (typeof answer === 'string') return fail(answer);
+        step = 'confirm';
+        ws.send(answer, SEND_OPTIONS);
+      } else {
+        const problem = handshake.confirm(data);
+        if (problem !== undefined) return fail(problem);
+        step = 'open';
+        settled = true;
+        clearTimeout(timer);
+        link.state = LINK_OPEN;
+        resolve();
+      }
     });
-    ws.on('message', (data: Buffer) => options.onMessage(link, data));
-    ws.on('error', (error) => {
-      if (!opened) reject(error);
-    });
+    ws.on('error', (error) => fail(error.message));
     ws.on('close', (code) => {
-      if (!opened) reject(new Error(`closed during the handshake (code ${code})`));
+      if (step !== 'open') fail(`closed during the handshake (code ${code}${code === 4003 ? ': the peer refused the job token' : ''})`);
       else options.onClose(link, code);
     });
   });

@@ -1,12 +1,17 @@
 /** postMessage traffic between a uws rank's compute thread and its communication worker (control plane only). */
 import type { PgasConfig } from '../../config.js';
 import type { SharedStateInit } from '../../shared-state.js';
+import type { TlsFiles } from '../../auth/index.js';
 
 export interface WorkerInit {
   rank: number;
   size: number;
   config: PgasConfig;
   token: string;
+  /** TLS for data connections (undefined: plain ws) */
+  tls: TlsFiles | undefined;
+  /** how long an incoming connection may take to prove the token */
+  authTimeoutMs: number;
   rendezvous: { host: string; port: number };
   listenHost: string;
   advertiseHost: string;

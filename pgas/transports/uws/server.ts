@@ -2,23 +2,32 @@
  * A rank's data server (uWebSockets.js, in the communication worker): peers connect to it and send
  * requests; it answers on the same connection, in request order.
  *
- * Authentication happens in the upgrade handler, before a socket exists: the request must carry the
- * job token (compared in constant time) and a valid rank. Successful requests are acknowledged in
+ * Authentication (pgas/auth): on open the server sends a challenge; the first message must be the
+ * client's proof of the job token for a valid rank, else the connection is closed (and logged,
+ * rate-limited) without any frame being read as an op; so is one that stays silent past the auth
+ * timeout. Only then does the server confirm (proving it holds the token too) and serve frames.
+ * Successful requests are acknowledged in
  * batches: one Ack per connection per event-loop turn covers every request up to its sequence; a
  * failed request is acknowledged at once (which also covers the ones before it).
  */
 import { createRequire } from 'node:module';
 import type * as UWS from '@trufflesuite/uws-js-unofficial';
-import { tokensEqual } from '../../bootstrap/token.js';
+import { RejectionLog, ServerHandshake, type TlsFiles } from '../../auth/index.js';
 import { WireStatus } from '../../errors.js';
 import type { FrameEncoder } from '../../wire/index.js';
-import { CLOSE_LEAVING, CLOSE_PROTOCOL, RANK_HEADER, TOKEN_HEADER } from './layout.js';
+import { CLOSE_AUTH, CLOSE_LEAVING, CLOSE_PROTOCOL } from './layout.js';
 import { CLOSE, NO_REPLY, REPLIED, type Target } from './target.js';
 
 const uWS = createRequire(import.meta.url)('@trufflesuite/uws-js-unofficial') as typeof UWS;
 
 interface Conn {
+  /** the proven rank of the peer (-1 until authenticated) */
   rank: number;
+  /** remote address, for the log */
+  from: string;
+  /** set until the peer proved the token; its presence means "not authenticated" */
+  handshake: ServerHandshake | undefined;
+  authTimer: NodeJS.Timeout | undefined;
   /** highest sequence handled successfully and not yet acknowledged (0: none) */
   ackSequence: number;
   open: boolean;
@@ -31,6 +40,10 @@ export interface DataServerOptions {
   rank: number;
   size: number;
   token: string;
+  /** TLS certificate and key (uWS SSLApp); undefined: plain TCP */
+  tls: TlsFiles | undefined;
+  /** how long a connection may take to prove the token */
+  authTimeoutMs: number;
   /** the largest message accepted (a chunk or a passive message, plus its header) */
   maxMessageBytes: number;
   target: Target;
@@ -47,9 +60,11 @@ export class DataServer {
   private readonly unacked: Socket[] = [];
   private flushScheduled = false;
   private readonly flush = (): void => this.flushAcks();
+  readonly rejections: RejectionLog;
 
   constructor(private readonly options: DataServerOptions) {
-    this.app = uWS.App();
+    this.rejections = new RejectionLog(options.log, `uws rank ${options.rank}`);
+    this.app = options.tls ? uWS.SSLApp({ cert_file_name: options.tls.certFile, key_file_name: options.tls.keyFile }) : uWS.App();
     this.app.ws<Conn>('/*', {
       compression: uWS.DISABLED,
       maxPayloadLength: options.maxMessageBytes,
@@ -59,15 +74,19 @@ export class DataServer {
       idleTimeout: 0,
       sendPingsAutomatically: false,
       upgrade: (res, req, context) => this.upgrade(res, req, context),
-      open: (ws) => {
-        this.sockets.add(ws);
-      },
+      open: (ws) => this.opened(ws),
       message: (ws, message) => this.message(ws, message),
       drain: (ws) => this.drain(ws),
       close: (ws, code) => {
         const conn = ws.getUserData();
+        const wasOpen = conn.open;
         conn.open = false;
         this.sockets.delete(ws);
+        if (conn.authTimer) clearTimeout(conn.authTimer);
+        if (conn.handshake) {
+          if (wasOpen) this.rejections.reject(conn.from, 'closed before proving the job token');
+          return;
+        }
         if (code === CLOSE_LEAVING) this.options.onPeerLeaving(conn.rank);
       },
     });
@@ -119,30 +138,58 @@ export class DataServer {
   }
 
   private upgrade(res: UWS.HttpResponse, req: UWS.HttpRequest, context: UWS.us_socket_context_t): void {
-    const token = req.getHeader(TOKEN_HEADER);
-    const rankText = req.getHeader(RANK_HEADER);
     const key = req.getHeader('sec-websocket-key');
     const protocol = req.getHeader('sec-websocket-protocol');
     const extensions = req.getHeader('sec-websocket-extensions');
     const from = Buffer.from(res.getRemoteAddressAsText()).toString();
-    const rank = /^\d{1,9}$/.test(rankText) ? Number(rankText) : -1;
-    if (!tokensEqual(token, this.options.token)) {
-      this.options.log(`uws rank ${this.options.rank}: refused a data connection from ${from} (claims rank ${rankText || '?'}): wrong job token`);
-      res.writeStatus('401 Unauthorized').end('wrong job token', true);
-      return;
-    }
-    if (rank < 0 || rank >= this.options.size || rank === this.options.rank) {
-      this.options.log(`uws rank ${this.options.rank}: refused a data connection from ${from}: bad rank header '${rankText}'`);
-      res.writeStatus('400 Bad Request').end('bad rank', true);
-      return;
-    }
-    const conn: Conn = { rank, ackSequence: 0, open: true, overflow: undefined };
+    const { rank, size } = this.options;
+    const handshake = new ServerHandshake(this.options.token, 'data', rank, (peer) =>
+      peer >= size || peer === rank ? `proved the token but claims rank ${peer} (job of ${size}, this is rank ${rank})` : undefined);
+    const conn: Conn = { rank: -1, from, handshake, authTimer: undefined, ackSequence: 0, open: true, overflow: undefined };
     res.upgrade(conn, key, protocol, extensions, context);
+  }
+
+  /** A WebSocket opened: challenge it, and give it authTimeoutMs to answer. */
+  private opened(ws: Socket): void {
+    this.sockets.add(ws);
+    const conn = ws.getUserData();
+    conn.authTimer = setTimeout(() => {
+      conn.authTimer = undefined;
+      if (conn.open && conn.handshake) this.refuse(ws, conn, `no proof of the job token within ${this.options.authTimeoutMs} ms`);
+    }, this.options.authTimeoutMs);
+    ws.send(conn.handshake!.challenge, true, false);
+  }
+
+  /** The first message of a connection: its proof of the token, or the end of the connection. */
+  private authenticate(ws: Socket, conn: Conn, message: ArrayBuffer): void {
+    const result = conn.handshake!.accept(new Uint8Array(message));
+    if (typeof result === 'string') {
+      this.refuse(ws, conn, result);
+      return;
+    }
+    conn.handshake = undefined;
+    if (conn.authTimer) clearTimeout(conn.authTimer);
+    conn.authTimer = undefined;
+    conn.rank = result.clientId;
+    ws.send(result.confirm, true, false);
+  }
+
+  /** Close a connection that did not authenticate; nothing it sent is read as an op. */
+  private refuse(ws: Socket, conn: Conn, reason: string): void {
+    conn.open = false;
+    if (conn.authTimer) clearTimeout(conn.authTimer);
+    conn.authTimer = undefined;
+    this.rejections.reject(conn.from, reason);
+    ws.end(CLOSE_AUTH, 'authentication failed');
   }
 
   private message(ws: Socket, message: ArrayBuffer): void {
     const conn = ws.getUserData();
     if (!conn.open) return;
+    if (conn.handshake) {
+      this.authenticate(ws, conn, message);
+      return;
+    }
     const target = this.options.target;
     let outcome: number;
     try {

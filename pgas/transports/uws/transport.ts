@@ -18,12 +18,17 @@ import {
   E_NOTIFICATION_ID, E_NOTIFICATION_VALUE, E_OP, E_QUEUE, E_RANK, E_REMOTE_OFFSET, E_REMOTE_SLOT, ENTRY_WORDS, EXIT_WAIT_MS,
 } from './layout.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { authTimeoutMs, tlsFromEnvironment, type TlsFiles } from '../../auth/index.js';
 
 export interface UwsTransportOptions {
   rank: number;
   size: number;
   config: PgasConfig;
   token: string;
+  /** TLS certificate, key and CA files; default: PGAS_TLS_CERT / PGAS_TLS_KEY / PGAS_TLS_CA (pgas/auth/tls.ts) */
+  tls?: TlsFiles;
+  /** how long an incoming connection may take to prove the token; default PGAS_AUTH_TIMEOUT_MS or 10 s */
+  authTimeoutMs?: number;
   rendezvous: { host: string; port: number };
   listenHost: string;
   advertiseHost: string;
@@ -87,6 +92,8 @@ export class UwsTransport implements Transport {
       size: options.size,
       config: options.config,
       token: options.token,
+      tls: options.tls ?? tlsFromEnvironment(),
+      authTimeoutMs: options.authTimeoutMs ?? authTimeoutMs(),
       rendezvous: options.rendezvous,
       listenHost: options.listenHost,
       advertiseHost: options.advertiseHost,
