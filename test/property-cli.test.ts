@@ -14,6 +14,7 @@ import { parseArgs as parseKmeans, usage as kmeansUsage } from '../kmeans/cli-ar
 import { HELP as LAUNCHER_HELP, parseArgs as parseLauncher } from '../runtime/launcher/args.js';
 import { UsageError as LauncherUsageError } from '../runtime/launcher/errors.js';
 import { checkParser } from './fixtures/property-lib.js';
+import { parseSuiteArgs, SUITE_FLAGS, UsageError as BenchUsageError } from '../bench/suite-args.js';
 
 const flagsOf = (help: string): string[] => [...new Set(help.match(/(?<![\w-])--?[a-z][a-z0-9-]*/g) ?? [])];
 
@@ -49,22 +50,9 @@ test('cnn CLI flag parsing', (t) => {
   t.true(tally.accepted > 0 && tally.typed > 0);
 });
 
-test('bench CLI (pgas subcommand) flag parsing', async (t) => {
-  // bench/cli.ts runs its main() when imported: give it `--help`, which only prints the usage.
-  const saved = process.argv;
-  const write = process.stdout.write.bind(process.stdout);
-  process.argv = [saved[0]!, 'bench', '--help'];
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  let parsePgasArgs: (argv: readonly string[]) => unknown;
-  try {
-    ({ parsePgasArgs } = await import('../bench/cli.js'));
-  } finally {
-    process.argv = saved;
-    process.stdout.write = write;
-    process.exitCode = undefined;
-  }
-  // bench's UsageError is private to the module: recognised by its class name (and being an Error).
-  const typed = (e: unknown): boolean => e instanceof Error && e.constructor.name === 'UsageError';
-  const tally = checkParser(t, 'cli/bench-pgas', argv(['--transport', '--json', '--quick', '--help', '-h']), (a) => parsePgasArgs(a), typed);
+test('bench CLI (suite flags) flag parsing', (t) => {
+  const typed = (e: unknown): boolean => e instanceof BenchUsageError;
+  const tally = checkParser(t, 'cli/bench-suite', argv([...SUITE_FLAGS, '-h']),
+    (a) => parseSuiteArgs('pgas', a, SUITE_FLAGS, { solvers: ['asgd', 'sync'], transports: ['threads', 'uws', 'ucx'] }), typed);
   t.true(tally.accepted > 0 && tally.typed > 0);
 });
