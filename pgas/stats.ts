@@ -141,6 +141,8 @@ export function formatStats(s: RankStats): string[] {
 /** The one-line record a rank prints at close when PGAS_STATS=1 (the launcher collects these lines). */
 export const STATS_LINE_PREFIX = 'PGAS_STATS ';
 
+/** Peers without any traffic are left out, to keep the line short on large jobs. */
 export function statsLine(s: RankStats): string {
-  return `${STATS_LINE_PREFIX}${JSON.stringify(s)}`;
+  const busy = (c: TrafficCounters | undefined): boolean => !!c && Object.values(c).some((v) => v !== 0);
+  return `${STATS_LINE_PREFIX}${JSON.stringify({ ...s, peers: s.peers.filter((p) => busy(p.sent) || busy(p.received)) })}`;
 }

@@ -95,6 +95,8 @@ valued(['-x', '--env'], (o, v, f) => {
 switched(['--oversubscribe'], (o) => { o.oversubscribe = true; });
 switched(['--listen-any'], (o) => { o.listenAny = true; });
 switched(['--tolerate-failures'], (o) => { o.tolerateFailures = true; });
+// Ranks print their statistics at close (pgas/stats.ts); the summary collects them (stats-collector.ts).
+switched(['--stats'], (o) => { o.env.push(['PGAS_STATS', '1']); });
 
 export function defaultOptions(): LaunchOptions {
   return {
@@ -195,6 +197,7 @@ Rendezvous and start-up
 Output and job control
   --output-dir DIR          write rank-N.out / rank-N.err instead of prefixing
   --tolerate-failures       a failing rank does not stop the job
+  --stats                   end the summary with every rank's traffic and wait counters
   --kill-grace MS           SIGTERM-to-SIGKILL grace when stopping ranks (3000)
 
 Exit status: 0 when every rank exits 0 (with --tolerate-failures: when at least
