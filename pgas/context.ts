@@ -863,6 +863,7 @@ export class PgasContext {
     if (this.closed) return;
     this.closed = true;
     this.stopKillWatch();
+    this.reads.stop();
     // pgas-run --stats sets PGAS_STATS=1 and collects this line from each rank's output.
     if (process.env.PGAS_STATS === '1') process.stdout.write(`${statsLine(this.stats())}\n`);
     await this.transport.close();

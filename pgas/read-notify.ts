@@ -32,6 +32,7 @@ export class ReadNotifyTracker {
   /** gets posted to the read queue (wrapping count, compared with the queue's completion counter) */
   private posted = 0;
   private watching = false;
+  private stopped = false;
 
   constructor(
     private readonly shared: SharedState,
@@ -69,6 +70,11 @@ export class ReadNotifyTracker {
     return true;
   }
 
+  /** The context closed: stop watching (whatever is still pending never gets its notification). */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** Watch the read queue's completion counter until every pending read is settled. */
   private watch(): void {
     if (this.watching) return;
@@ -76,7 +82,7 @@ export class ReadNotifyTracker {
     void (async () => {
       const words = this.shared.queues;
       const index = this.readQueue * QUEUE_WORDS + Q_COMPLETED;
-      while (!this.poll()) {
+      while (!this.stopped && !this.poll()) {
         await waitWhileEquals(words, index, Atomics.load(words, index), WATCH_MS, this.spinMicros);
       }
       this.watching = false;
