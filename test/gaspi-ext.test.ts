@@ -39,6 +39,10 @@ const plans: Plan[] = [
     // runJob starts one process per rank for any transport but threads; PGAS_TRANSPORT comes from env.
     run: (args, env) => runJob({ transport: 'uws', size: 3, fixture: 'gaspi-ext.js', args, env: { PGAS_TRANSPORT: 'ucx', UCX_TLS: 'posix,sysv,self', ...env }, timeoutMs: 90000 }),
   },
+  {
+    label: 'ucx tcp x2', size: 2, native: true,
+    run: (args, env) => runJob({ transport: 'uws', size: 2, fixture: 'gaspi-ext.js', args, env: { PGAS_TRANSPORT: 'ucx', UCX_TLS: 'tcp,self', ...env }, timeoutMs: 90000 }),
+  },
 ];
 
 for (const plan of plans) {
