@@ -17,7 +17,8 @@ export type PgasErrorCode =
   | 'ERR_CONFIG'
   | 'ERR_CLOSED'
   | 'ERR_RENDEZVOUS'
-  | 'ERR_REMOTE';
+  | 'ERR_REMOTE'
+  | 'ERR_UNSUPPORTED';
 
 export class PgasError extends Error {
   readonly code: PgasErrorCode;
@@ -74,6 +75,11 @@ export class RendezvousError extends PgasError {
 /** A target rejected an operation (it re-checks everything it receives). */
 export class RemoteError extends PgasError {
   constructor(message: string) { super('ERR_REMOTE', message); }
+}
+
+/** The call exists, but this transport cannot do it (the message says why and what to use instead). */
+export class UnsupportedError extends PgasError {
+  constructor(message: string) { super('ERR_UNSUPPORTED', message); }
 }
 
 /**

@@ -8,10 +8,13 @@
  *   await ctx.waitNotify(0, 7, 1, 1000);            // ids set, or TimeoutError after 1 s
  */
 export { init, type InitOptions } from './init.js';
-export { PgasContext, type CreateSegmentOptions, type RankHealth } from './context.js';
+export {
+  PgasContext, KILLED_EXIT_CODE, type BindSegmentOptions, type CreateSegmentOptions, type PgasLimits, type RankHealth, type SegmentInfo,
+} from './context.js';
+export { formatStats, statsLine, STATS_LINE_PREFIX, type PeerStats, type RankStats, type TrafficCounters } from './stats.js';
 export { Segment } from './segment.js';
 export { Group } from './collectives/group.js';
-export type { ReduceOp, ReduceArray } from './collectives/allreduce.js';
+export type { ReduceOp, ReduceArray, UserReduce, UserReduceArray } from './collectives/allreduce.js';
 export { DEFAULT_CONFIG, resolveConfig, type PgasConfig } from './config.js';
 export { readRankEnvironment, type RankEnvironment } from './env.js';
 export { runThreadRanks, type ThreadRunOptions, type ThreadRunResult } from './transports/threads/hub.js';

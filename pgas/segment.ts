@@ -8,6 +8,8 @@ export class Segment {
   readonly id: number;
   readonly bytes: number;
   readonly buffer: SharedArrayBuffer;
+  /** where the segment starts in `buffer` (non-zero only for a segment bound over a region) */
+  readonly byteOffset: number;
   readonly f32: Float32Array;
   readonly u8: Uint8Array;
   /** notification words (ids, then the change counter) */
@@ -17,13 +19,14 @@ export class Segment {
     this.id = id;
     this.bytes = memory.bytes;
     this.buffer = memory.data;
-    this.f32 = new Float32Array(memory.data, 0, memory.bytes >>> 2);
-    this.u8 = new Uint8Array(memory.data, 0, memory.bytes);
+    this.byteOffset = memory.byteOffset ?? 0;
+    this.f32 = new Float32Array(memory.data, this.byteOffset, memory.bytes >>> 2);
+    this.u8 = new Uint8Array(memory.data, this.byteOffset, memory.bytes);
     this.notifications = new Int32Array(memory.notifications);
   }
 
   /** A Float64Array view of the segment (its length rounded down to whole elements). */
   f64(): Float64Array {
-    return new Float64Array(this.buffer, 0, Math.floor(this.bytes / 8));
+    return new Float64Array(this.buffer, this.byteOffset, Math.floor(this.bytes / 8));
   }
 }

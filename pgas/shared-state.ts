@@ -8,13 +8,19 @@
  *   queues      Int32[queues * 4]    per queue: completed, errorStatus, errorPeer, errorCount
  *   directory   Float64[size * slots] byte size of segment `slot` on rank `r` (0: none), so that the
  *                                    caller can check a remote range without asking the target
+ *   stats       Float64[size * PEER_FIELDS + GLOBAL_FIELDS]  statistics counters (pgas/stats.ts), last
+ *                                    so that the offsets of everything above stay as they were
  */
 import type { PgasConfig } from './config.js';
+import { statsWords } from './stats-layout.js';
 
 /** Segment slots above the user's ids (maxSegments..) hold the collectives' buffers. */
 export const INTERNAL_SEGMENTS = 16;
-/** Queues above the user's (config.queues..) carry the collectives' own traffic. */
-export const INTERNAL_QUEUES = 1;
+/**
+ * Queues above the user's carry the runtime's own traffic: config.queues is the collectives' queue,
+ * config.queues + 1 the read queue of readNotify (pgas/read-notify.ts).
+ */
+export const INTERNAL_QUEUES = 2;
 
 export const Q_COMPLETED = 0;
 export const Q_ERROR_STATUS = 1;
@@ -31,6 +37,8 @@ export class SharedState {
   readonly healthEpoch: Int32Array;
   readonly queues: Int32Array;
   readonly directory: Float64Array;
+  /** statistics counters: per peer, then global (see stats-layout.ts); each word has a single writer */
+  readonly stats: Float64Array;
 
   private constructor(buffer: SharedArrayBuffer, size: number, queueCount: number, slots: number) {
     this.buffer = buffer;
@@ -42,13 +50,14 @@ export class SharedState {
     this.health = new Int32Array(buffer, dirBytes, size);
     this.healthEpoch = new Int32Array(buffer, dirBytes + size * 4, 1);
     this.queues = new Int32Array(buffer, dirBytes + size * 4 + 4, queueCount * QUEUE_WORDS);
+    this.stats = new Float64Array(buffer, statsOffset(size, queueCount, slots), statsWords(size));
   }
 
   /** Every transport sizes its shared state this way: user queues + internal, user slots + internal. */
   static create(size: number, config: Pick<PgasConfig, 'queues' | 'maxSegments'>): SharedState {
     const queueCount = config.queues + INTERNAL_QUEUES;
     const slots = config.maxSegments + INTERNAL_SEGMENTS;
-    const bytes = size * slots * 8 + size * 4 + 4 + queueCount * QUEUE_WORDS * 4;
+    const bytes = statsOffset(size, queueCount, slots) + statsWords(size) * 8;
     const state = new SharedState(new SharedArrayBuffer(bytes), size, queueCount, slots);
     state.health.fill(1);
     return state;
@@ -95,6 +104,12 @@ export class SharedState {
     Atomics.add(this.queues, base + Q_COMPLETED, 1);
     Atomics.notify(this.queues, base + Q_COMPLETED);
   }
+}
+
+/** The stats region starts after the queue words, 8-aligned. */
+function statsOffset(size: number, queueCount: number, slots: number): number {
+  const end = size * slots * 8 + size * 4 + 4 + queueCount * QUEUE_WORDS * 4;
+  return Math.ceil(end / 8) * 8;
 }
 
 export interface SharedStateInit {

@@ -23,6 +23,8 @@ export interface LocalSegment {
   readonly bytes: number;
   readonly data: SharedArrayBuffer;
   readonly notifications: SharedArrayBuffer;
+  /** where the segment starts in `data` (0 unless it was bound over a region of a user's buffer) */
+  readonly byteOffset?: number;
 }
 
 export interface PassiveMessage {
@@ -59,6 +61,14 @@ export interface Transport {
   createSegment(slot: number, bytes: number): Promise<LocalSegment>;
   /** Remove a local segment; peers learn that it is gone; later ops on it fail at the target. */
   deleteSegment(slot: number): Promise<void>;
+  /**
+   * Optional: a segment over memory the program already has (`bytes` bytes of `data` from
+   * `byteOffset`), announced like createSegment. A transport that cannot use such memory leaves it
+   * out, and the context refuses with UnsupportedError.
+   */
+  bindSegment?(slot: number, data: SharedArrayBuffer, byteOffset: number, bytes: number): Promise<LocalSegment>;
+  /** Optional: why bindSegment is missing, for the error message. */
+  readonly bindUnsupportedReason?: string;
   localSegment(slot: number): LocalSegment | undefined;
 
   /** Post one one-sided op (PUT, GET, NOTIFY, PUT_NOTIFY). Never blocks. */

@@ -5,7 +5,21 @@ import { checkTimeout } from '../validate.js';
 import { awaitSignal, deadlineAfter, type Group } from './group.js';
 
 export type ReduceOp = 'sum' | 'min' | 'max';
-export type ReduceArray = Float32Array | Float64Array;
+/** Arrays the built-in reductions take (Int32 sums wrap modulo 2^32, BigInt64 sums modulo 2^64). */
+export type ReduceArray = Float32Array | Float64Array | Int32Array | BigInt64Array;
+/** Arrays a user-defined reduction may take. */
+export type UserReduceArray =
+  | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | BigInt64Array | BigUint64Array;
+/**
+ * A user-defined reduction (GASPI allreduce_user): combine `x` into `acc` element by element (both have
+ * the same length; `state` is what the caller passed). It is applied to blocks of the arrays, in member
+ * order, so it must work element-wise; every rank then gets bit-identical results.
+ */
+export type UserReduce<T extends UserReduceArray, S> = (acc: T, x: T, state: S) => void;
+
+const BUILT_IN = [Float32Array, Float64Array, Int32Array, BigInt64Array] as const;
+const USER_KINDS = [Float32Array, Float64Array, Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array] as const;
 
 /**
  * Reduce-scatter then allgather, chunk by chunk: member b reduces block b of the chunk from every
@@ -16,18 +30,39 @@ export type ReduceArray = Float32Array | Float64Array;
 export async function allreduce(
   ctx: PgasContext, input: ReduceArray, output: ReduceArray, op: ReduceOp, group: Group, timeoutMs: number,
 ): Promise<void> {
-  checkTimeout(timeoutMs);
-  if (!(input instanceof Float32Array || input instanceof Float64Array)) {
-    throw new InvalidArgumentError('allreduce input must be a Float32Array or a Float64Array');
+  if (!BUILT_IN.some((Kind) => input instanceof Kind)) {
+    throw new InvalidArgumentError('allreduce input must be a Float32Array, Float64Array, Int32Array or BigInt64Array');
   }
+  if (op !== 'sum' && op !== 'min' && op !== 'max') throw new InvalidArgumentError(`allreduce op must be sum, min or max, got '${String(op)}'`);
+  const combine = input instanceof BigInt64Array ? bigCombine(op) : numberCombine(op);
+  await allreduceWith(ctx, input, output, combine as Combine, group, timeoutMs);
+}
+
+/** allreduce with a user-defined reduction function and state (GASPI allreduce_user). */
+export async function allreduceUser<T extends UserReduceArray, S>(
+  ctx: PgasContext, input: T, output: T, reduce: UserReduce<T, S>, state: S, group: Group, timeoutMs: number,
+): Promise<void> {
+  if (!USER_KINDS.some((Kind) => input instanceof Kind)) {
+    throw new InvalidArgumentError('allreduceUser input must be a typed array of numbers or bigints (not a DataView or Float16Array)');
+  }
+  if (typeof reduce !== 'function') throw new InvalidArgumentError('allreduceUser needs a reduction function (acc, x, state) => void');
+  await allreduceWith(ctx, input, output, ((acc: T, x: T) => reduce(acc, x, state)) as unknown as Combine, group, timeoutMs);
+}
+
+type AnyArray = UserReduceArray;
+type Combine = (acc: AnyArray, x: AnyArray) => void;
+
+async function allreduceWith(
+  ctx: PgasContext, input: AnyArray, output: AnyArray, combine: Combine, group: Group, timeoutMs: number,
+): Promise<void> {
+  checkTimeout(timeoutMs);
   if (output.constructor !== input.constructor || output.length !== input.length) {
     throw new InvalidArgumentError('allreduce output must be the same type and length as the input');
   }
-  if (op !== 'sum' && op !== 'min' && op !== 'max') throw new InvalidArgumentError(`allreduce op must be sum, min or max, got '${String(op)}'`);
   if (group.index < 0) throw new InvalidArgumentError(`rank ${ctx.rank} is not a member of the group`);
   const m = group.size;
   if (m === 1) {
-    if (output !== input) output.set(input);
+    if (output !== input) (output as Float64Array).set(input as Float64Array);
     return;
   }
   const width = input.BYTES_PER_ELEMENT;
@@ -35,27 +70,32 @@ export async function allreduce(
   const deadline = deadlineAfter(timeoutMs);
   for (let start = 0; start < input.length; start += perChunk) {
     const n = Math.min(perChunk, input.length - start);
-    await reduceChunk(ctx, input, output, start, n, width, op, group, deadline);
+    await reduceChunk(ctx, input, output, start, n, width, combine, group, deadline);
   }
 }
 
+/** The largest element count one allreduce round moves for elements of `elementBytes` (longer arrays take several rounds). */
+export function allreduceElemMax(chunkBytes: number, elementBytes: number): number {
+  return Math.floor(chunkBytes / elementBytes);
+}
+
 async function reduceChunk(
-  ctx: PgasContext, input: ReduceArray, output: ReduceArray, start: number, n: number, width: number,
-  op: ReduceOp, group: Group, deadline: number,
+  ctx: PgasContext, input: AnyArray, output: AnyArray, start: number, n: number, width: number,
+  combine: Combine, group: Group, deadline: number,
 ): Promise<void> {
   const segment = ctx.slot(group.slot)!;
   const L = group.layout;
   const m = group.size;
   const me = group.index;
   const q = ctx.internalQueue;
-  const View = viewMaker(width);
+  const View = viewMaker(input);
   const { parity, value } = group.nextStep();
   const block = Math.ceil(n / m);
   const blockStart = (b: number): number => Math.min(n, b * block);
   const blockLength = (b: number): number => blockStart(b + 1) - blockStart(b);
 
   const staging = View(segment.buffer, L.staging, n);
-  staging.set(input.subarray(start, start + n));
+  (staging as Float64Array).set(input.subarray(start, start + n) as Float64Array);
   // Scatter: block b of my contribution goes to member b's scatter slot reserved for me.
   for (let b = 0; b < m; b++) {
     if (b === me) continue;
@@ -73,10 +113,10 @@ async function reduceChunk(
   const myOffset = blockStart(me);
   for (let j = 0; j < m; j++) {
     const source = j === me ? staging.subarray(myOffset, myOffset + myLength) : View(segment.buffer, L.scatter + j * L.block, myLength);
-    if (j === 0) reduced.set(source);
-    else combine(reduced, source, op);
+    if (j === 0) (reduced as Float64Array).set(source as Float64Array);
+    else combine(reduced, source);
   }
-  output.set(reduced, start + myOffset);
+  (output as Float64Array).set(reduced as Float64Array, start + myOffset);
   // Allgather: my reduced block to everyone's gather area.
   for (let b = 0; b < m; b++) {
     if (b === me) continue;
@@ -88,23 +128,28 @@ async function reduceChunk(
     if (j === me) continue;
     await awaitSignal(ctx, group, L.gatherIds + parity * m + j, group.ranks[j]!, deadline, 'allreduce');
     const len = blockLength(j);
-    if (len > 0) output.set(View(segment.buffer, L.gather + blockStart(j) * width, len), start + blockStart(j));
+    if (len > 0) (output as Float64Array).set(View(segment.buffer, L.gather + blockStart(j) * width, len) as Float64Array, start + blockStart(j));
   }
   // Staging and the reduced block are reused by the next chunk: their puts must be done.
   await ctx.wait(q, Infinity);
 }
 
-function combine(acc: ReduceArray, x: ReduceArray, op: ReduceOp): void {
-  const n = acc.length;
-  if (op === 'sum') for (let i = 0; i < n; i++) acc[i] = acc[i]! + x[i]!;
-  else if (op === 'min') for (let i = 0; i < n; i++) acc[i] = Math.min(acc[i]!, x[i]!);
-  else for (let i = 0; i < n; i++) acc[i] = Math.max(acc[i]!, x[i]!);
+function numberCombine(op: ReduceOp): (acc: Float64Array, x: Float64Array) => void {
+  if (op === 'sum') return (acc, x) => { for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!; };
+  if (op === 'min') return (acc, x) => { for (let i = 0; i < acc.length; i++) acc[i] = Math.min(acc[i]!, x[i]!); };
+  return (acc, x) => { for (let i = 0; i < acc.length; i++) acc[i] = Math.max(acc[i]!, x[i]!); };
 }
 
-type ViewMaker = (buffer: SharedArrayBuffer, byteOffset: number, length: number) => ReduceArray;
+function bigCombine(op: ReduceOp): (acc: BigInt64Array, x: BigInt64Array) => void {
+  if (op === 'sum') return (acc, x) => { for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!; };
+  if (op === 'min') return (acc, x) => { for (let i = 0; i < acc.length; i++) if (x[i]! < acc[i]!) acc[i] = x[i]!; };
+  return (acc, x) => { for (let i = 0; i < acc.length; i++) if (x[i]! > acc[i]!) acc[i] = x[i]!; };
+}
 
-function viewMaker(width: number): ViewMaker {
-  return width === 8
-    ? (buffer, byteOffset, length) => new Float64Array(buffer, byteOffset, length)
-    : (buffer, byteOffset, length) => new Float32Array(buffer, byteOffset, length);
+type ViewMaker = (buffer: SharedArrayBuffer, byteOffset: number, length: number) => AnyArray;
+
+/** Views of the same element type as `like` over the group's segment. */
+function viewMaker(like: AnyArray): ViewMaker {
+  const Kind = like.constructor as new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => AnyArray;
+  return (buffer, byteOffset, length) => new Kind(buffer, byteOffset, length);
 }

@@ -7,8 +7,11 @@ import { deadlineAfter, remaining } from '../waiting.js';
  * A set of ranks that run collectives together. Each group owns an internal segment on every member
  * (slot >= maxSegments) laid out as below; C is config.collectiveChunkBytes, m the member count.
  *
- *   data:  staging C | reduced S | scatter m*S | gather C | broadcast C      (S = per-member block)
- *   notification ids: barrier 0..63 (parity*32 + round) | scatter 2m | gather 2m | bcast data 2 | bcast ack 2m
+ *   data:  staging C | reduced S | scatter m*S | gather C | broadcast C | ping 8     (S = per-member block)
+ *   notification ids: barrier 0..63 (parity*32 + round) | scatter 2m | gather 2m | bcast data 2 | bcast ack 2m | kill 1
+ *
+ * (ping and kill are used on the world group only: ping is an atomic on the ping word, kill a
+ * notification that the target's kill watcher acts on.)
  *
  * Every collective step takes the next sequence number; ids are split by its parity. A member can be
  * at most one step ahead of another (each step needs every member's contribution), so two steps that
@@ -51,12 +54,14 @@ export interface GroupLayout {
   scatter: number;
   gather: number;
   broadcast: number;
+  ping: number;
   bytes: number;
   barrierIds: number;
   scatterIds: number;
   gatherIds: number;
   bcastIds: number;
   bcastAckIds: number;
+  killId: number;
   notificationIds: number;
 }
 
@@ -71,15 +76,17 @@ export function groupLayout(members: number, chunk: number): GroupLayout {
   const scatter = reduced + block;
   const gather = scatter + members * block;
   const broadcast = gather + chunk;
-  const bytes = broadcast + chunk;
+  const ping = broadcast + chunk;
+  const bytes = ping + 8;
   const barrierIds = 0;
   const scatterIds = 64;
   const gatherIds = scatterIds + 2 * members;
   const bcastIds = gatherIds + 2 * members;
   const bcastAckIds = bcastIds + 2;
+  const killId = bcastAckIds + 2 * members;
   return {
-    chunk, block, staging, reduced, scatter, gather, broadcast, bytes,
-    barrierIds, scatterIds, gatherIds, bcastIds, bcastAckIds, notificationIds: bcastAckIds + 2 * members,
+    chunk, block, staging, reduced, scatter, gather, broadcast, ping, bytes,
+    barrierIds, scatterIds, gatherIds, bcastIds, bcastAckIds, killId, notificationIds: killId + 1,
   };
 }
 

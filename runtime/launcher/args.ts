@@ -120,6 +120,8 @@ for (const [flag, variable] of [['--tls-cert', 'PGAS_TLS_CERT'], ['--tls-key', '
 switched(['--oversubscribe'], (o) => { o.oversubscribe = true; });
 switched(['--listen-any'], (o) => { o.listenAny = true; });
 switched(['--tolerate-failures'], (o) => { o.tolerateFailures = true; });
+// Ranks print their statistics at close (pgas/stats.ts); the summary collects them (stats-collector.ts).
+switched(['--stats'], (o) => { o.env.push(['PGAS_STATS', '1']); });
 
 export function defaultOptions(): LaunchOptions {
   return {
@@ -253,6 +255,7 @@ Output and job control
                             runtime/asgd) and the job is recorded in DIR/job.json
   --resume DIR              run the job recorded in DIR again, every rank
                             continuing from its last checkpoint there
+  --stats                   end the summary with every rank's traffic and wait counters
   --kill-grace MS           SIGTERM-to-SIGKILL grace when stopping ranks (3000)
 
 Dashboard

@@ -11,6 +11,7 @@ import { constants as osConstants } from 'node:os';
 import type { OutputSink } from './output.js';
 import { describeExit, exitFailed, type RankExit, type RankProcess } from './rank-process.js';
 import { formatSince, formatSummary, type JobReport, type RankOutcome } from './summary.js';
+import { takeStatsSummary } from './stats-collector.js';
 
 export interface JobSpec {
   /** starts the ranks; called once, after signal handlers are in place */
@@ -146,6 +147,6 @@ export async function runJob(spec: JobSpec): Promise<JobReport> {
     failure,
     exitCode,
   };
-  if (spec.summary === 'full' || exitCode !== 0) log(formatSummary(report));
+  if (spec.summary === 'full' || exitCode !== 0) log(formatSummary(report) + takeStatsSummary());
   return report;
 }

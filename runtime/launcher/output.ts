@@ -7,6 +7,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { collectStatsLine } from './stats-collector.js';
 
 /** A line longer than this is written in pieces rather than held in memory indefinitely. */
 const MAX_PENDING = 1 << 16;
@@ -16,6 +17,7 @@ export function forwardPrefixed(source: Readable, prefix: string, dest: Writable
   const head = Buffer.from(prefix);
   let pending: Buffer = Buffer.alloc(0);
   const emit = (line: Buffer): void => {
+    if (collectStatsLine(line)) return;
     dest.write(Buffer.concat([head, line, line[line.length - 1] === 0x0a ? Buffer.alloc(0) : Buffer.from('\n')]));
   };
   return new Promise((resolve) => {

@@ -62,7 +62,7 @@ export function runThreadRanks(size: number, entry: string | URL, options: Threa
         pending.set(key, { origin: rank, waiting });
         for (const r of waiting) {
           const out: FromHub = msg.t === 'seg'
-            ? { t: 'seg', req: msg.req, origin: rank, slot: msg.slot, bytes: msg.bytes, data: msg.data, notifications: msg.notifications }
+            ? { t: 'seg', req: msg.req, origin: rank, slot: msg.slot, bytes: msg.bytes, byteOffset: msg.byteOffset ?? 0, data: msg.data, notifications: msg.notifications }
             : { t: 'unseg', req: msg.req, origin: rank, slot: msg.slot };
           workers[r]!.postMessage(out);
         }

@@ -12,7 +12,7 @@ export interface ThreadRankInit {
 
 /** Rank thread → hub. */
 export type ToHub =
-  | { t: 'seg'; req: number; slot: number; bytes: number; data: SharedArrayBuffer; notifications: SharedArrayBuffer }
+  | { t: 'seg'; req: number; slot: number; bytes: number; byteOffset?: number; data: SharedArrayBuffer; notifications: SharedArrayBuffer }
   | { t: 'unseg'; req: number; slot: number }
   | { t: 'ack'; req: number; origin: number }
   | { t: 'send'; to: number; data: Uint8Array }
@@ -20,7 +20,7 @@ export type ToHub =
 
 /** Hub → rank thread. */
 export type FromHub =
-  | { t: 'seg'; req: number; origin: number; slot: number; bytes: number; data: SharedArrayBuffer; notifications: SharedArrayBuffer }
+  | { t: 'seg'; req: number; origin: number; slot: number; bytes: number; byteOffset?: number; data: SharedArrayBuffer; notifications: SharedArrayBuffer }
   | { t: 'unseg'; req: number; origin: number; slot: number }
   | { t: 'done'; req: number }
   | { t: 'msg'; from: number; data: Uint8Array };

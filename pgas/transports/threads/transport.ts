@@ -3,11 +3,14 @@ import type { PgasConfig } from '../../config.js';
 import { ClosedError, PeerDeadError, UnknownSegmentError, WireStatus, OutOfRangeError } from '../../errors.js';
 import { notificationWordCount, setNotification } from '../../notifications.js';
 import { SharedState } from '../../shared-state.js';
+import { IN_ATOMIC, IN_GET, IN_NOTIFY, IN_PUT, IN_PUT_NOTIFY, countIncoming } from '../../stats-layout.js';
 import { Op, type LocalSegment, type PassiveMessage, type Transport } from '../../transport.js';
 import type { FromHub, ThreadRankInit, ToHub } from './messages.js';
 
 interface Mapped {
   bytes: number;
+  /** where the segment starts in `data` (non-zero for a bound region of a user's buffer) */
+  byteOffset: number;
   u8: Uint8Array;
   notifications: Int32Array;
   data: SharedArrayBuffer;
@@ -50,7 +53,8 @@ export class ThreadsTransport implements Transport {
     switch (msg.t) {
       case 'seg':
         this.remote[msg.origin]!.set(msg.slot, {
-          bytes: msg.bytes, data: msg.data, u8: new Uint8Array(msg.data), notifications: new Int32Array(msg.notifications),
+          bytes: msg.bytes, byteOffset: msg.byteOffset ?? 0, data: msg.data, u8: new Uint8Array(msg.data, msg.byteOffset ?? 0, msg.bytes),
+          notifications: new Int32Array(msg.notifications),
         });
         this.shared.setRemoteBytes(msg.origin, msg.slot, msg.bytes);
         this.toHub({ t: 'ack', req: msg.req, origin: msg.origin });
@@ -87,14 +91,22 @@ export class ThreadsTransport implements Transport {
   }
 
   async createSegment(slot: number, bytes: number): Promise<LocalSegment> {
+    return this.publish(slot, new SharedArrayBuffer(bytes), 0, bytes);
+  }
+
+  /** A segment over memory the program already has (a region of its SharedArrayBuffer). */
+  bindSegment(slot: number, data: SharedArrayBuffer, byteOffset: number, bytes: number): Promise<LocalSegment> {
+    return this.publish(slot, data, byteOffset, bytes);
+  }
+
+  private async publish(slot: number, data: SharedArrayBuffer, byteOffset: number, bytes: number): Promise<LocalSegment> {
     if (this.closed) throw new ClosedError('transport closed');
-    const data = new SharedArrayBuffer(bytes);
     const notifications = new SharedArrayBuffer(4 * notificationWordCount(this.config.notificationsPerSegment));
-    const segment: LocalSegment = { id: slot, bytes, data, notifications };
+    const segment: LocalSegment = { id: slot, bytes, data, notifications, byteOffset };
     this.local.set(slot, segment);
-    this.remote[this.rank]!.set(slot, { bytes, data, u8: new Uint8Array(data), notifications: new Int32Array(notifications) });
+    this.remote[this.rank]!.set(slot, { bytes, byteOffset, data, u8: new Uint8Array(data, byteOffset, bytes), notifications: new Int32Array(notifications) });
     this.shared.setRemoteBytes(this.rank, slot, bytes);
-    await this.request((req) => ({ t: 'seg', req, slot, bytes, data, notifications }));
+    await this.request((req) => ({ t: 'seg', req, slot, bytes, byteOffset, data, notifications }));
     return segment;
   }
 
@@ -136,6 +148,9 @@ export class ThreadsTransport implements Transport {
       if (notificationId >= target.notifications.length - 1) return WireStatus.OUT_OF_RANGE;
       setNotification(target.notifications, notificationId, notificationValue);
     }
+    // The target's "in" counters for this rank: only this thread writes them.
+    const kind = op === Op.PUT ? IN_PUT : op === Op.GET ? IN_GET : op === Op.NOTIFY ? IN_NOTIFY : IN_PUT_NOTIFY;
+    countIncoming(this.peers[rank]!.stats, this.rank, remoteSlot, this.config.maxSegments, kind, op === Op.NOTIFY ? 0 : length);
     return WireStatus.OK;
   }
 
@@ -144,7 +159,8 @@ export class ThreadsTransport implements Transport {
     const target = this.remote[rank]!.get(slot);
     if (!target) throw new UnknownSegmentError(`rank ${rank} has no segment ${slot}`);
     if (offset % 8 !== 0 || offset + 8 > target.bytes) throw new OutOfRangeError(`atomic offset ${offset} is outside segment ${slot}`);
-    const word = new BigInt64Array(target.data, offset, 1);
+    const word = new BigInt64Array(target.data, target.byteOffset + offset, 1);
+    countIncoming(this.peers[rank]!.stats, this.rank, slot, this.config.maxSegments, IN_ATOMIC, 8);
     return op === Op.FETCH_ADD ? Atomics.add(word, 0, a) : Atomics.compareExchange(word, 0, a, b);
   }
 

@@ -267,7 +267,7 @@ export class Engine {
   private handleControl(message: ToWorker): void {
     switch (message.t) {
       case 'segment':
-        this.segments.add(message.slot, message.bytes, message.data, message.notifications);
+        this.segments.add(message.slot, message.bytes, message.data, message.notifications, message.byteOffset ?? 0);
         this.announce(message.req, message.slot, message.bytes);
         break;
       case 'unsegment':

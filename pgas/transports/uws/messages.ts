@@ -26,7 +26,7 @@ export interface WorkerInit {
 }
 
 export type ToWorker =
-  | { t: 'segment'; req: number; slot: number; bytes: number; data: SharedArrayBuffer; notifications: SharedArrayBuffer }
+  | { t: 'segment'; req: number; slot: number; bytes: number; byteOffset?: number; data: SharedArrayBuffer; notifications: SharedArrayBuffer }
   | { t: 'unsegment'; req: number; slot: number }
   | { t: 'atomic'; req: number; op: number; rank: number; slot: number; offset: number; a: bigint; b: bigint }
   | { t: 'send'; req: number; rank: number; data: Uint8Array }

@@ -17,11 +17,12 @@ export class SegmentTable {
     this.words = new Array<BigInt64Array | undefined>(slots).fill(undefined);
   }
 
-  add(slot: number, bytes: number, data: SharedArrayBuffer, notifications: SharedArrayBuffer): void {
+  /** `byteOffset`: where the segment starts in `data` (a bound region of a program's buffer; 8-aligned) */
+  add(slot: number, bytes: number, data: SharedArrayBuffer, notifications: SharedArrayBuffer, byteOffset = 0): void {
     this.bytes[slot] = bytes;
-    this.u8[slot] = Buffer.from(data, 0, bytes);
+    this.u8[slot] = Buffer.from(data, byteOffset, bytes);
     this.notifications[slot] = new Int32Array(notifications);
-    this.words[slot] = bytes >= 8 ? new BigInt64Array(data, 0, Math.floor(bytes / 8)) : undefined;
+    this.words[slot] = bytes >= 8 ? new BigInt64Array(data, byteOffset, Math.floor(bytes / 8)) : undefined;
   }
 
   remove(slot: number): void {

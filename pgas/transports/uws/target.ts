@@ -7,6 +7,7 @@ import type { PgasConfig } from '../../config.js';
 import { WireStatus } from '../../errors.js';
 import { setNotification } from '../../notifications.js';
 import type { SharedState } from '../../shared-state.js';
+import { IN_ATOMIC, IN_GET, IN_NOTIFY, IN_PUT, IN_PUT_NOTIFY, countIncoming } from '../../stats-layout.js';
 import { DecodedFrame, FrameEncoder, FrameOp, decodeFrame } from '../../wire/index.js';
 import type { SegmentTable } from './segments.js';
 
@@ -52,10 +53,10 @@ export class Target {
       case FrameOp.PutNotify:
       case FrameOp.Get:
       case FrameOp.Notify:
-        return this.oneSided(f, message);
+        return this.oneSided(f, message, from);
       case FrameOp.FetchAdd:
       case FrameOp.CompareSwap:
-        return this.atomic(f);
+        return this.atomic(f, from);
       case FrameOp.Message:
         if (f.payloadLength > this.config.maxPassiveBytes) {
           return this.close(`passive message of ${f.payloadLength} bytes exceeds maxPassiveBytes (${this.config.maxPassiveBytes})`);
@@ -72,7 +73,7 @@ export class Target {
     }
   }
 
-  private oneSided(f: DecodedFrame, message: Uint8Array): number {
+  private oneSided(f: DecodedFrame, message: Uint8Array, from: number): number {
     const seg = f.segment;
     if (!this.segments.has(seg)) return WireStatus.UNKNOWN_SEGMENT;
     const bytes = this.segments.bytes[seg]!;
@@ -92,6 +93,8 @@ export class Target {
     // Everything is checked: apply.
     if (carries && length > 0) this.segments.u8[seg]!.set(message.subarray(f.payloadOffset, f.payloadOffset + length), offset);
     if (notifies) setNotification(this.segments.notifications[seg]!, f.notificationId, f.notificationValue);
+    const kind = op === FrameOp.Put ? IN_PUT : op === FrameOp.Get ? IN_GET : op === FrameOp.Notify ? IN_NOTIFY : IN_PUT_NOTIFY;
+    countIncoming(this.shared.stats, from, seg, this.config.maxSegments, kind, op === FrameOp.Notify ? 0 : length);
     if (op === FrameOp.Get) {
       this.reply = this.encoder.getReply(f.sequence, this.segments.u8[seg]!, offset, length);
       return REPLIED;
@@ -99,7 +102,7 @@ export class Target {
     return WireStatus.OK;
   }
 
-  private atomic(f: DecodedFrame): number {
+  private atomic(f: DecodedFrame, from: number): number {
     const seg = f.segment;
     let status: number = WireStatus.OK;
     let old = 0n;
@@ -112,6 +115,7 @@ export class Target {
       old = f.op === FrameOp.FetchAdd
         ? Atomics.add(words, index, f.operandA)
         : Atomics.compareExchange(words, index, f.operandA, f.operandB);
+      countIncoming(this.shared.stats, from, seg, this.config.maxSegments, IN_ATOMIC, 8);
     }
     if (status !== WireStatus.OK && f.sequence === 0) return status;
     this.reply = this.encoder.atomicReply(f.sequence, status, old);

@@ -184,13 +184,21 @@ export class UwsTransport implements Transport {
   }
 
   async createSegment(slot: number, bytes: number): Promise<LocalSegment> {
+    return this.publish(slot, new SharedArrayBuffer(bytes), 0, bytes);
+  }
+
+  /** A segment over a region of the program's own SharedArrayBuffer (the worker copies straight into it). */
+  bindSegment(slot: number, data: SharedArrayBuffer, byteOffset: number, bytes: number): Promise<LocalSegment> {
+    return this.publish(slot, data, byteOffset, bytes);
+  }
+
+  private async publish(slot: number, data: SharedArrayBuffer, byteOffset: number, bytes: number): Promise<LocalSegment> {
     if (this.closed) throw new ClosedError(`createSegment: the uws transport of rank ${this.rank} is closed`);
-    const data = new SharedArrayBuffer(bytes);
     const notifications = new SharedArrayBuffer(4 * notificationWordCount(this.config.notificationsPerSegment));
-    const segment: LocalSegment = { id: slot, bytes, data, notifications };
+    const segment: LocalSegment = { id: slot, bytes, data, notifications, byteOffset };
     this.local.set(slot, segment);
     this.shared.setRemoteBytes(this.rank, slot, bytes);
-    await this.request<void>(this.rank, `createSegment ${slot}`, (req) => ({ t: 'segment', req, slot, bytes, data, notifications }));
+    await this.request<void>(this.rank, `createSegment ${slot}`, (req) => ({ t: 'segment', req, slot, bytes, byteOffset, data, notifications }));
     return segment;
   }
 
@@ -248,7 +256,7 @@ export class UwsTransport implements Transport {
     if (!Number.isInteger(offset) || offset < 0 || offset % 8 !== 0 || offset + 8 > segment.bytes) {
       throw new InvalidArgumentError(`atomic: offset ${offset} is not an 8-aligned word inside segment ${slot} (${segment.bytes} bytes)`);
     }
-    const word = new BigInt64Array(segment.data, offset, 1);
+    const word = new BigInt64Array(segment.data, (segment.byteOffset ?? 0) + offset, 1);
     return op === Op.FETCH_ADD ? Atomics.add(word, 0, a) : Atomics.compareExchange(word, 0, a, b);
   }
 
