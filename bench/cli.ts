@@ -24,7 +24,7 @@ import { findSuite, SUITES } from './suites/index.js';
 import type { Suite } from './suites/types.js';
 
 /** subcommands that have a standalone entry `<name>-main.js` beside this file */
-const FORWARDED = ['asgd', 'kmeans', 'cnn', 'ucx', 'dashboard'] as const;
+const FORWARDED = ['asgd', 'kmeans', 'cnn', 'ucx', 'dashboard', 'connections'] as const;
 /** bench/results/ of the checkout this file was built from */
 export const DEFAULT_RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
