@@ -49,7 +49,7 @@ test('TLS settings: both files or none, readable, CA only with them', (t) => {
 tlsTest('a 3-rank job passes the contract basics over TLS', async (t) => {
   const c = selfSigned('job');
   // 'notifications' is left out: its fixture check of a 50 ms timeout by Date.now() flakes under load on
-  // every transport (NOTES-sec.md); notifyafterdata covers putNotify over the TLS link.
+  // every transport under load (fixed since); notifyafterdata covers putNotify over the TLS link.
   for (const name of ['putget', 'ordering', 'notifyafterdata', 'barrier', 'allreduce', 'atomics', 'passive']) {
     const result = await runJob({ transport: 'uws', size: 3, fixture: 'contract.js', args: [name], env: tlsEnv(c), timeoutMs: 90000 });
     t.deepEqual(passedRanks(result, name), [0, 1, 2], result.stderr);

@@ -12,7 +12,7 @@ import { fuzzFrame, wouldModify, type Kind } from './fixtures/uws-fuzzer.js';
 import { killAll, startJob, TOKEN } from './fixtures/uws-harness.js';
 import { openAuthenticated } from './fixtures/uws-auth-client.js';
 
-/** 10,000 in `npm test`; PGAS_FUZZ_FRAMES=100000 for the recorded run (RELIABILITY-security.md). */
+/** 10,000 in `npm test`; PGAS_FUZZ_FRAMES=100000 for the recorded run (RELIABILITY.md, Part 2). */
 const FRAMES = Number(process.env.PGAS_FUZZ_FRAMES ?? 10_000);
 const CONNECTIONS = 3;
 const BATCH = 16;
