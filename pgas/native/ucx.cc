@@ -276,6 +276,7 @@ struct Engine : public Napi::ObjectWrap<Engine> {
   void Recycle(FlushRecord* r);
   void FinishAtomic(uint32_t slot, int32_t status);
   void SendWake(int peer, uint32_t slot);
+  void SendPendingWakes();
   bool SendAm(int peer, unsigned id, uint32_t arg, const uint8_t* data, size_t len);
   void FailPeer(int peer, int32_t status);
   int32_t Failed(int peer, ucs_status_t status);
@@ -324,6 +325,10 @@ struct Engine : public Napi::ObjectWrap<Engine> {
   // moved: JavaScript notifies their waiters), INLINE_EVENTS (events wait in `events`: JavaScript takes them).
   unsigned inlineFlags = 0;
   std::vector<FlushRecord*> spareRecords;  // finished records kept for reuse: no allocation per batch
+  // Wake messages owed to peers: a record may finish inside a UCX callback (OnFlush, during
+  // ucp_worker_progress), where sending is not allowed (UCX's arbiter asserts), so they are sent after.
+  std::vector<std::pair<int, uint32_t>> pendingWakes;
+  std::vector<std::pair<int, uint32_t>> sendingWakes;
   // Records and atomics of a dead peer whose UCX request is still out: UCX may call back later, or (a
   // TCP peer that died, with no error-handling mode) never. Freed by the callback if it comes, else
   // after the worker is destroyed, when no callback can come any more.
@@ -918,6 +923,7 @@ void Engine::FlushAll() {
     }
   }
   touched.clear();
+  SendPendingWakes();
 }
 
 void Engine::FinishRecord(FlushRecord* rec, int32_t status) {
@@ -927,7 +933,7 @@ void Engine::FinishRecord(FlushRecord* rec, int32_t status) {
     if (p.inflight.empty() && !p.current) p.unordered = 0;
     for (auto& c : rec->counts) Complete(c.first, status, rec->peer, c.second);
     if (status == WIRE_OK) {
-      if (!rec->wakeSlots.empty() && PeerListening(rec->peer)) for (uint32_t slot : rec->wakeSlots) SendWake(rec->peer, slot);
+      if (!rec->wakeSlots.empty() && PeerListening(rec->peer)) for (uint32_t slot : rec->wakeSlots) pendingWakes.emplace_back(rec->peer, slot);
     }
   }
   Recycle(rec);
@@ -955,6 +961,14 @@ void Engine::OnFlush(void* request, ucs_status_t status, void* user) {
 }
 
 void Engine::SendWake(int peer, uint32_t slot) { SendAm(peer, AM_WAKE, slot, nullptr, 0); }
+
+/** Send the wakes that records owed; outside any UCX callback, worker lock held. */
+void Engine::SendPendingWakes() {
+  if (pendingWakes.empty()) return;
+  sendingWakes.swap(pendingWakes);
+  for (auto& w : sendingWakes) SendWake(w.first, w.second);
+  sendingWakes.clear();
+}
 
 void Engine::OnSent(void* request, ucs_status_t, void* user) {
   delete static_cast<Outgoing*>(user);
@@ -1128,6 +1142,7 @@ void Engine::Loop() {
       if (ctx->hasGraves.load()) ctx->Bury();
       did += Drain(0);
       while (ucp_worker_progress(worker)) did++;
+      SendPendingWakes();
       for (auto& p : peers) outstanding = outstanding || !p.inflight.empty() || !p.atomics.empty();
     }
     int64_t now = NowNs();
@@ -1182,6 +1197,7 @@ Napi::Value Engine::Kick(const Napi::CallbackInfo& info) {
     // On shared memory a batch usually completes inside Drain: then there is nothing to progress here
     // (incoming messages are the progress thread's business), and the call is saved on the latency path.
     if (pending()) ucp_worker_progress(worker);
+    SendPendingWakes();
     bool outstanding = __atomic_load_n(&ctl[CTL_HEAD], __ATOMIC_SEQ_CST) != __atomic_load_n(&ctl[CTL_TAIL], __ATOMIC_SEQ_CST) || pending();
     events = inlineFlags;
     t_inline = false;
