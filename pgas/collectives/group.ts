@@ -138,7 +138,7 @@ export async function deleteGroupSegment(ctx: PgasContext, group: Group): Promis
 
 /**
  * Wait for internal notification `id` of the group's segment, set by member `from`, then clear it.
- * Wakes every 100 ms to notice a dead sender, so a collective never hangs on a dead rank.
+ * Wakes every 100 ms to notice a dead member, so a collective never hangs on a dead rank.
  */
 export async function awaitSignal(ctx: PgasContext, group: Group, id: number, from: number, deadline: number, what: string): Promise<void> {
   for (;;) {
@@ -150,6 +150,10 @@ export async function awaitSignal(ctx: PgasContext, group: Group, id: number, fr
     } catch (error) {
       if (!(error instanceof TimeoutError)) throw error;
       if (!ctx.shared.alive(from)) throw new PeerDeadError(from, `${what}: rank ${from} died`);
+      // A member that died elsewhere in the group dooms the collective too: the members that waited on
+      // it fail and leave, and a rank waiting on one of them (alive, but gone from the collective)
+      // would otherwise wait forever.
+      for (const r of group.ranks) if (!ctx.shared.alive(r)) throw new PeerDeadError(r, `${what}: rank ${r} of the group died`);
       if (remaining(deadline) === 0) throw new TimeoutError(`${what}: rank ${from} did not arrive in time`);
     }
   }
