@@ -555,6 +555,11 @@ export class PgasContext {
 
   /** @internal */
   testNotifySlot(slot: number, first: number, count: number): number[] {
+    return setNotifications(this.notificationWords(slot, first, count), first, count);
+  }
+
+  /** @internal the notification words of segment `slot`, once first..first+count-1 is checked */
+  notificationWords(slot: number, first: number, count: number): Int32Array {
     const segment = this.segments.get(slot);
     if (!segment) throw new UnknownSegmentError(`segment ${slot} does not exist on rank ${this.rank}`);
     const limit = this.config.notificationsPerSegment;
@@ -562,10 +567,7 @@ export class PgasContext {
     if (!Number.isInteger(count) || count < 1 || first + count > limit) {
       throw new InvalidArgumentError(`notification count must be in [1, ${limit - first}], got ${String(count)}`);
     }
-    const words = segment.notifications;
-    const ids: number[] = [];
-    for (let id = first; id < first + count; id++) if (Atomics.load(words, id) !== 0) ids.push(id);
-    return ids;
+    return segment.notifications;
   }
 
   /** @internal add one call and the milliseconds since `started` to two global counters */
@@ -577,21 +579,13 @@ export class PgasContext {
 
   /** @internal */
   async waitNotifySlot(slot: number, first: number, count: number, timeoutMs: number): Promise<number[]> {
-    const segment = this.segments.get(slot);
-    if (!segment) throw new UnknownSegmentError(`segment ${slot} does not exist on rank ${this.rank}`);
-    const limit = this.config.notificationsPerSegment;
-    checkIndex('first notification id', first, limit);
-    if (!Number.isInteger(count) || count < 1 || first + count > limit) {
-      throw new InvalidArgumentError(`notification count must be in [1, ${limit - first}], got ${String(count)}`);
-    }
+    const words = this.notificationWords(slot, first, count);
     checkTimeout(timeoutMs);
-    const words = segment.notifications;
     const counter = words.length - 1;
     const deadline = deadlineAfter(timeoutMs);
     for (;;) {
       const seen = Atomics.load(words, counter);
-      const ids: number[] = [];
-      for (let id = first; id < first + count; id++) if (Atomics.load(words, id) !== 0) ids.push(id);
+      const ids = setNotifications(words, first, count);
       if (ids.length > 0) return ids;
       const outcome = await waitWhileEquals(words, counter, seen, remaining(deadline), this.config.spinMicros);
       // A wait's timer may fire a little early: time out only once the deadline has really passed.
@@ -939,4 +933,11 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): P
       (e: unknown) => { clearTimeout(timer); reject(e); },
     );
   });
+}
+
+/** The ids among first..first+count-1 whose notification word is set. */
+function setNotifications(words: Int32Array, first: number, count: number): number[] {
+  const ids: number[] = [];
+  for (let id = first; id < first + count; id++) if (Atomics.load(words, id) !== 0) ids.push(id);
+  return ids;
 }
