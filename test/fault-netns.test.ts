@@ -32,10 +32,10 @@ function startRank(ns: string, rank: number, env: NodeJS.ProcessEnv, args: strin
   return r;
 }
 
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+async function until(check: () => boolean, ms: number, what: () => string): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -53,7 +53,7 @@ async function linkDown(t: ExecutionContext, transport: 'uws' | 'ucx', subnet: s
   ranks.push(startRank(pair.a.name, 0, at(pair.a), [spec]));
   ranks.push(startRank(pair.a.name, 1, at(pair.a), [spec]));
   ranks.push(startRank(pair.b.name, 2, at(pair.b), [spec]));
-  await until(() => /^STEP 2 /m.test(ranks[2]!.out), 60000, `rank 2 to train:\n${ranks.map((r) => r.err).join('\n')}`);
+  await until(() => /^STEP 2 /m.test(ranks[2]!.out), 60000, () => `rank 2 to train:\n${ranks.map((r) => r.out + r.err).join('\n')}`);
   const downAt = Date.now();
   execFileSync('ip', ['-n', pair.b.name, 'link', 'set', 'veth-b', 'down']);
 

@@ -51,6 +51,17 @@ function killAllIn(ns: string): void {
   }
 }
 
+/** Waits (up to 10 s) until the device has carrier and is operationally up inside its namespace. */
+function waitOperational(ns: string, dev: string): void {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const state = ip('-n', ns, '-o', 'link', 'show', 'dev', dev);
+    if (/\bLOWER_UP\b/.test(state) && /\bstate UP\b/.test(state)) return;
+    if (Date.now() > end) throw new Error(`${dev} in ${ns} did not come up: ${state.trim()}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}
+
 export function createNetnsPair(tag: string, subnet = '10.77.0'): NetnsPair {
   const a = { name: `pgas${tag}a`, address: `${subnet}.1` };
   const b = { name: `pgas${tag}b`, address: `${subnet}.2` };
@@ -71,6 +82,9 @@ export function createNetnsPair(tag: string, subnet = '10.77.0'): NetnsPair {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('-n', ns, 'link', 'set', dev, 'up');
     }
+    // A veth reports carrier a moment after `link set up`; a rank started before that sees no
+    // usable interface but lo (UCX then builds a worker address that only reaches its own namespace).
+    for (const [ns, dev] of [[a.name, 'veth-a'], [b.name, 'veth-b']] as const) waitOperational(ns, dev);
   } catch (err) {
     destroy();
     throw err;

@@ -177,7 +177,14 @@ export class UcxTransport implements Transport {
         throw new RendezvousError(`the bootstrap returned ${table.length} worker addresses for ${transport.size} ranks`);
       }
       for (let r = 0; r < transport.size; r++) {
-        if (r !== transport.rank) transport.engine.connect(r, table[r]!);
+        if (r === transport.rank) continue;
+        try {
+          transport.engine.connect(r, table[r]!);
+        } catch (error) {
+          // UCX found no transport that reaches the peer (e.g. only `lo` was up here, or
+          // UCX_NET_DEVICES names a device the peer's host lacks): say which rank and what to check.
+          throw new RendezvousError(`rank ${transport.rank}: cannot reach rank ${r} over UCX (${(error as Error).message}); check UCX_TLS / UCX_NET_DEVICES and that the network device is up on both hosts`);
+        }
       }
       transport.bootstrap.onPeerDead((r) => transport.peerDead(r));
       // Tell every peer where this rank's attention word is, so that notifications to it wake its
