@@ -45,11 +45,18 @@ function parse(argv: readonly string[]): { options: UcxBenchOptions; json: strin
   return { options, json };
 }
 
-const UNITS: Record<UcxBenchRecord['metric'], string> = { latency_us: 'µs', one_way_latency_us: 'µs', bandwidth_GBps: 'GB/s' };
+const UNITS: Record<UcxBenchRecord['metric'], string> = { latency_us: 'µs', one_way_latency_us: 'µs', bandwidth_GBps: 'GB/s', bandwidth_distinct_GBps: 'GB/s' };
 
 function num(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '';
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(value >= 1 ? 2 : 3);
+}
+
+function figureLabel(r: UcxBenchRecord): string {
+  const inflight = r.inflight ? `, ${r.inflight} in flight` : '';
+  if (r.source === 'pgas' && r.metric === 'bandwidth_GBps') return `bandwidth (1 region${inflight})`;
+  if (r.metric === 'bandwidth_distinct_GBps') return `bandwidth (${r.inflight ?? 1} regions${inflight})`;
+  return r.metric.replace('_GBps', '').replace('_us', '');
 }
 
 export function formatUcxTable(records: readonly UcxBenchRecord[]): string {
@@ -59,7 +66,7 @@ export function formatUcxTable(records: readonly UcxBenchRecord[]): string {
     r.source,
     r.op,
     formatBytes(r.bytes),
-    `${r.metric.replace('_GBps', '').replace('_us', '')}${r.inflight ? ` (${r.inflight} in flight)` : ''}`,
+    figureLabel(r),
     num(r.value),
     num(r.best),
     UNITS[r.metric],
@@ -85,7 +92,8 @@ if (typeof parsed === 'string') {
   process.stdout.write([
     `ucx transport benchmarks: 2 ranks on one host${parsed.options.quick ? ' (quick: short runs, rough figures)' : ''}; ${host}`,
     'shm = UCX_TLS=posix,sysv,self, tcp = UCX_TLS=tcp,self (loopback); latency: median of one op + wait (remote completion);',
-    'putNotify one-way: ping-pong / 2, each target polling waitNotify with a zero timeout; bandwidth: N ops in flight + one wait; GB/s = 10^9 B/s',
+    'putNotify one-way: ping-pong / 2, each target polling waitNotify with a zero timeout; bandwidth: N ops in flight + one wait,',
+    'on one source and destination region (as ucx_perftest, which reuses one buffer) and on N distinct regions (cache-missing); GB/s = 10^9 B/s',
     '',
     formatUcxTable(records),
     '',

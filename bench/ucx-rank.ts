@@ -4,7 +4,10 @@
  *
  *  1. rank 0 alone (rank 1 waits in a barrier; its progress thread serves what needs the target):
  *     put and get latency (one operation, then `wait`: remote completion) and bandwidth (`inflight`
- *     operations, then one `wait`) for every size;
+ *     operations, then one `wait`) for every size, twice: all operations on one source and one
+ *     destination region (what ucx_perftest's ucp_put_bw / ucp_get do, so the ceiling compares like
+ *     with like: at 4 MiB both buffers stay in cache) and on `inflight` distinct regions (memory that
+ *     misses the cache, as a training job's state does);
  *  2. putNotify ping-pong of 8 B: each side polls `waitNotify(seg, id, 1, 0)` (zero timeout) until the
  *     notification is there, resets it and answers; one-way latency = round trip / 2.
  */
@@ -20,7 +23,7 @@ export interface UcxRankSpec {
 
 export interface UcxRankRecord {
   op: 'put' | 'get' | 'putNotify' | 'info';
-  metric: 'latency_us' | 'bandwidth_GBps' | 'one_way_latency_us' | 'lanes';
+  metric: 'latency_us' | 'bandwidth_GBps' | 'bandwidth_distinct_GBps' | 'one_way_latency_us' | 'lanes';
   bytes: number;
   /** median over samples */
   value: number;
@@ -79,14 +82,17 @@ if (ctx.rank === 0) {
       });
       emit({ op, metric: 'latency_us', bytes, value: median(lat) * 1000, best: Math.min(...lat) * 1000, samples: lat.length });
       const k = inflightFor(bytes);
-      const bw = await sample(async () => {
-        const t = performance.now();
-        for (let i = 0; i < k; i++) post(i * bytes, bytes);
-        await ctx.wait(Q);
-        return performance.now() - t;
-      });
       const gbps = (ms: number): number => (k * bytes) / (ms / 1000) / 1e9;
-      emit({ op, metric: 'bandwidth_GBps', bytes, value: gbps(median(bw)), best: gbps(Math.min(...bw)), samples: bw.length, inflight: k });
+      for (const distinct of [false, true]) {
+        const bw = await sample(async () => {
+          const t = performance.now();
+          for (let i = 0; i < k; i++) post(distinct ? i * bytes : 0, bytes);
+          await ctx.wait(Q);
+          return performance.now() - t;
+        });
+        const metric = distinct ? 'bandwidth_distinct_GBps' : 'bandwidth_GBps';
+        emit({ op, metric, bytes, value: gbps(median(bw)), best: gbps(Math.min(...bw)), samples: bw.length, inflight: k });
+      }
     }
   }
 }

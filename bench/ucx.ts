@@ -27,6 +27,10 @@ export function ucxEnv(tls: string, env: NodeJS.ProcessEnv = process.env): Recor
   if (/\btcp\b/.test(tls) && !env.UCX_NET_DEVICES) out.UCX_NET_DEVICES = 'lo';
   return out;
 }
+/** The issue's latency target and the ucx_perftest figure quoted beside it (shared memory, 8 B put). */
+const PUT_NOTIFY_TARGET_US = 3;
+const PUT_LAT_QUOTED_US = 0.16;
+
 export const UCX_BENCH_SIZES = [8, 64, 512, 4096, 32768, 262144, 1048576, 4194304];
 
 export interface UcxBenchOptions {
@@ -50,7 +54,8 @@ export interface UcxBenchRecord {
   /** put, get, putNotify, or the perftest test (ucp_put_lat, ucp_put_bw, ucp_get) */
   op: string;
   bytes: number;
-  metric: 'latency_us' | 'one_way_latency_us' | 'bandwidth_GBps';
+  /** bandwidth_GBps: every operation on one region, as ucx_perftest; bandwidth_distinct_GBps: `inflight` regions */
+  metric: 'latency_us' | 'one_way_latency_us' | 'bandwidth_GBps' | 'bandwidth_distinct_GBps';
   /** median (latency: µs; bandwidth: 10^9 B/s) */
   value: number;
   best?: number;
@@ -213,14 +218,21 @@ export async function runUcxBench(options: UcxBenchOptions = {}): Promise<UcxBen
     // Hold each figure against its ceiling; mark the issue's targets.
     for (const r of mine) {
       const against = r.op === 'putNotify' ? ceilings.find((c) => c.op === 'ucp_put_lat')
-        : r.metric === 'bandwidth_GBps' ? ceilings.find((c) => c.op === (r.op === 'put' ? 'ucp_put_bw' : 'ucp_get') && c.bytes === r.bytes)
+        : r.metric === 'bandwidth_GBps' || r.metric === 'bandwidth_distinct_GBps' ? ceilings.find((c) => c.op === (r.op === 'put' ? 'ucp_put_bw' : 'ucp_get') && c.bytes === r.bytes)
         : undefined;
       if (against) r.ceiling = { op: `ucx_perftest ${against.op} ${against.bytes} B`, value: against.value, ratio: r.value / against.value };
       if (r.op === 'put' && r.metric === 'bandwidth_GBps' && r.bytes === 4194304 && r.ceiling) {
         const share = fabric === 'shm' ? 0.8 : 0.9;
         r.target = { what: `4 MiB put bandwidth >= ${share * 100}% of ucx_perftest ucp_put_bw`, met: r.ceiling.ratio >= share };
       }
-      if (r.op === 'putNotify' && fabric === 'shm') r.target = { what: '8 B putNotify one-way latency < 3 µs (zero-timeout polling target)', met: r.value < 3 };
+      if (r.op === 'putNotify' && fabric === 'shm') {
+        // The issue's 3 µs stands beside ucx_perftest's 0.16 µs on its host (DEVELOPERS.md: an
+        // absolute target is its ratio to the baseline quoted with it), so judge by that ratio here.
+        const ratio = PUT_NOTIFY_TARGET_US / PUT_LAT_QUOTED_US;
+        r.target = r.ceiling
+          ? { what: `8 B putNotify one-way latency < ${PUT_NOTIFY_TARGET_US} µs where ucx_perftest gave ${PUT_LAT_QUOTED_US} µs, i.e. <= ${ratio.toFixed(2)} x ucp_put_lat measured here (${(ratio * r.ceiling.value).toFixed(2)} µs)`, met: r.ceiling.ratio <= ratio }
+          : { what: `8 B putNotify one-way latency < ${PUT_NOTIFY_TARGET_US} µs (no ucx_perftest here to scale it)`, met: r.value < PUT_NOTIFY_TARGET_US };
+      }
     }
     records.push(...mine, ...ceilings);
     log(`ucx bench: ${fabric}: ${mine.length} figures, ${ceilings.length} ucx_perftest ceilings`);
