@@ -38,7 +38,9 @@ const DST = 1;
 const PING = 2;
 const Q = 0;
 const Q_PING = 1;
+/** Bytes in flight per bandwidth sample: distinct regions need that much segment memory; one region does not. */
 const MAX_INFLIGHT_BYTES = 16 << 20;
+const MAX_INFLIGHT_BYTES_ONE_REGION = 64 << 20;
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as UcxRankSpec;
 const emit = (r: UcxRankRecord): void => void process.stdout.write(`UCXBENCH ${JSON.stringify(r)}\n`);
@@ -49,7 +51,7 @@ const median = (xs: number[]): number => {
 
 const ctx = await init();
 const biggest = Math.max(...spec.sizes);
-const inflightFor = (bytes: number): number => Math.max(1, Math.min(64, Math.floor(MAX_INFLIGHT_BYTES / bytes)));
+const inflightFor = (bytes: number, budget = MAX_INFLIGHT_BYTES): number => Math.max(1, Math.min(64, Math.floor(budget / bytes)));
 const segmentBytes = Math.max(biggest, ...spec.sizes.map((b) => b * inflightFor(b)));
 await ctx.createSegment(SRC, segmentBytes);
 await ctx.createSegment(DST, segmentBytes);
@@ -81,9 +83,9 @@ if (ctx.rank === 0) {
         return performance.now() - t;
       });
       emit({ op, metric: 'latency_us', bytes, value: median(lat) * 1000, best: Math.min(...lat) * 1000, samples: lat.length });
-      const k = inflightFor(bytes);
-      const gbps = (ms: number): number => (k * bytes) / (ms / 1000) / 1e9;
       for (const distinct of [false, true]) {
+        const k = distinct ? inflightFor(bytes) : inflightFor(bytes, MAX_INFLIGHT_BYTES_ONE_REGION);
+        const gbps = (ms: number): number => (k * bytes) / (ms / 1000) / 1e9;
         const bw = await sample(async () => {
           const t = performance.now();
           for (let i = 0; i < k; i++) post(distinct ? i * bytes : 0, bytes);
