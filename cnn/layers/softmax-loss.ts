@@ -1,7 +1,7 @@
 import type { Blob } from '../blob.js';
 import { LabelRangeError } from '../errors.js';
-import { Layer } from '../layer.js';
-import { lossNormalization, normalizer, type Normalization } from './loss-common.js';
+import { normalizer } from './loss-common.js';
+import { NormalizedLossLayer } from './normalized-loss-layer.js';
 import { softmaxInto } from './softmax.js';
 
 const FLT_MIN = 1.17549435e-38;
@@ -11,36 +11,16 @@ const FLT_MIN = 1.17549435e-38;
  * (normalization VALID by default; ignore_label skips positions). The gradient is p − onehot(label),
  * scaled by the loss weight over the normaliser. An optional second top receives the probabilities.
  */
-export class SoftmaxWithLossLayer extends Layer {
+export class SoftmaxWithLossLayer extends NormalizedLossLayer {
+  protected override readonly defaultNormalization = 'VALID';
   private axis = 1;
   private outer = 0;
   private channels = 0;
   private inner = 0;
   private prob = new Float32Array(0);
-  private ignore: number | null = null;
-  private mode: Normalization = 'VALID';
-  private norm = 1;
-
-  override get bottomRange(): [number, number] {
-    return [2, 2];
-  }
 
   override get topRange(): [number, number] {
     return [1, 2];
-  }
-
-  override get isLoss(): boolean {
-    return true;
-  }
-
-  override allowBackward(i: number): boolean {
-    return i === 0;
-  }
-
-  protected override layerSetUp(): void {
-    const lp = this.def.msg('loss_param');
-    this.ignore = lp.has('ignore_label') ? lp.num('ignore_label') : null;
-    this.mode = lossNormalization(lp, 'VALID');
   }
 
   override reshape(bottom: Blob[], top: Blob[]): void {
@@ -67,7 +47,7 @@ export class SoftmaxWithLossLayer extends Layer {
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
         const l = label[o * inner + j]!;
-        if (this.ignore !== null && l === this.ignore) continue;
+        if (this.isIgnored(l)) continue;
         if (!(l >= 0 && l < channels && Number.isInteger(l))) {
           throw new LabelRangeError(`layer '${this.name}' (${this.type}): label ${l} of sample ${o} is outside [0, ${channels}) (from blob '${bottom[1]!.name}')`);
         }
@@ -91,7 +71,7 @@ export class SoftmaxWithLossLayer extends Layer {
       for (let j = 0; j < inner; j++) {
         const l = label[o * inner + j]!;
         const base = o * channels * inner + j;
-        if (this.ignore !== null && l === this.ignore) {
+        if (this.isIgnored(l)) {
           for (let c = 0, i = base; c < channels; c++, i += inner) dx[i] = 0;
           continue;
         }
