@@ -10,9 +10,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { UcxRankRecord, UcxRankSpec } from './ucx-rank.js';
+import { freePort } from '../runtime/launcher/free-port.js';
 
 export type UcxFabric = 'shm' | 'tcp';
 
@@ -70,17 +70,6 @@ export interface UcxBenchResult {
 }
 
 const here = (file: string): string => fileURLToPath(new URL(`./${file}`, import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Exit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
