@@ -59,3 +59,4 @@ export { symmetricEigen } from './linalg/jacobi.js';
 
 export * from './errors.js';
 export { aliveRanks, withSurvivors } from './solvers/survivors.js';
+export { agreeOnOutcome } from './solvers/agree.js';
