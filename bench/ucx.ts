@@ -13,6 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { UcxRankRecord, UcxRankSpec } from './ucx-rank.js';
 import { freePort } from '../runtime/launcher/free-port.js';
+import { ucxUsableInChild as probeUcxUsable } from '../pgas/transports/ucx/probe-child.js';
+
+/** Whether this installation can run the ucx transport (asked in a child: UCX stays out of this process). */
+export { probeUcxUsable };
 
 export type UcxFabric = 'shm' | 'tcp';
 
@@ -85,17 +89,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs:
     resolve({ code, signal, stdout, stderr });
   }));
   return { exit, kill: () => child.kill('SIGKILL') };
-}
-
-/** Whether this installation can run the ucx transport (asked in a child: UCX stays out of this process). */
-export function probeUcxUsable(): { usable: boolean; reason: string } {
-  const index = new URL('../pgas/transports/ucx/index.js', import.meta.url).href;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(index)}).then((m) => console.log(JSON.stringify(m.ucxUsable())))`], { encoding: 'utf8', timeout: 30000 });
-  try {
-    return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as { usable: boolean; reason: string };
-  } catch {
-    return { usable: false, reason: `the probe failed: ${child.stderr.slice(0, 300)}` };
-  }
 }
 
 async function runRanks(fabric: UcxFabric, spec: UcxRankSpec, timeoutMs: number): Promise<UcxRankRecord[]> {

@@ -5,22 +5,13 @@
  * unusable ucx as skipped (in `all`) or as a failure that says why (asked for alone).
  */
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ucxUsableInChild } from '../pgas/transports/ucx/probe-child.js';
 import { baseEnv, runLauncher } from './fixtures/launcher-harness.js';
 
 const AUTO_RANK = 'test/fixtures/ucx-auto.ts';
 const BENCH_CLI = fileURLToPath(new URL('../bench/cli.js', import.meta.url));
-
-function probeUcx(env: NodeJS.ProcessEnv = process.env): { usable: boolean; reason: string } {
-  const index = new URL('../pgas/transports/ucx/index.js', import.meta.url).href;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(index)}).then((m) => console.log(JSON.stringify(m.ucxUsable())))`], { encoding: 'utf8', timeout: 30000, env });
-  try {
-    return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as { usable: boolean; reason: string };
-  } catch {
-    return { usable: false, reason: `the probe failed: ${child.stderr.slice(0, 300)}` };
-  }
-}
 
 function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -37,7 +28,7 @@ function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60000): Pro
   });
 }
 
-const probe = probeUcx();
+const probe = ucxUsableInChild();
 
 test.serial('pgas-run --help lists --transport ucx|uws|threads|auto and says what auto does', async (t) => {
   const r = await runLauncher(['--help']);
