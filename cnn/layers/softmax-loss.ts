@@ -1,7 +1,7 @@
 import type { Blob } from '../blob.js';
-import { LabelRangeError } from '../errors.js';
 import { normalizer } from './loss-common.js';
 import { NormalizedLossLayer } from './normalized-loss-layer.js';
+import { checkClassLabel, classAxisOf, type ClassAxis } from './class-axis.js';
 import { softmaxInto } from './softmax.js';
 
 const FLT_MIN = 1.17549435e-38;
@@ -13,10 +13,7 @@ const FLT_MIN = 1.17549435e-38;
  */
 export class SoftmaxWithLossLayer extends NormalizedLossLayer {
   protected override readonly defaultNormalization = 'VALID';
-  private axis = 1;
-  private outer = 0;
-  private channels = 0;
-  private inner = 0;
+  private layout: ClassAxis = { outer: 0, channels: 0, inner: 0 };
   private prob = new Float32Array(0);
 
   override get topRange(): [number, number] {
@@ -25,12 +22,10 @@ export class SoftmaxWithLossLayer extends NormalizedLossLayer {
 
   override reshape(bottom: Blob[], top: Blob[]): void {
     const b = bottom[0]!;
-    this.axis = b.canonicalAxis(this.def.msg('softmax_param').num('axis'));
-    this.outer = b.countRange(0, this.axis);
-    this.channels = b.shape[this.axis]!;
-    this.inner = b.countRange(this.axis + 1);
-    if (bottom[1]!.count !== this.outer * this.inner) {
-      throw this.shapeError(`label blob '${bottom[1]!.name}' ${bottom[1]!.shapeString()} must have ${this.outer * this.inner} values (one per prediction of '${b.name}' ${b.shapeString()})`);
+    this.layout = classAxisOf(b, this.def.msg('softmax_param').num('axis'));
+    const { outer, inner } = this.layout;
+    if (bottom[1]!.count !== outer * inner) {
+      throw this.shapeError(`label blob '${bottom[1]!.name}' ${bottom[1]!.shapeString()} must have ${outer * inner} values (one per prediction of '${b.name}' ${b.shapeString()})`);
     }
     top[0]!.reshape([]);
     if (top[1]) top[1].reshapeLike(b);
@@ -38,7 +33,7 @@ export class SoftmaxWithLossLayer extends NormalizedLossLayer {
   }
 
   override forward(bottom: Blob[], top: Blob[]): void {
-    const { outer, channels, inner } = this;
+    const { outer, channels, inner } = this.layout;
     const prob = this.prob;
     softmaxInto(bottom[0]!.data, prob, outer, channels, inner);
     const label = bottom[1]!.data;
@@ -48,9 +43,7 @@ export class SoftmaxWithLossLayer extends NormalizedLossLayer {
       for (let j = 0; j < inner; j++) {
         const l = label[o * inner + j]!;
         if (this.isIgnored(l)) continue;
-        if (!(l >= 0 && l < channels && Number.isInteger(l))) {
-          throw new LabelRangeError(`layer '${this.name}' (${this.type}): label ${l} of sample ${o} is outside [0, ${channels}) (from blob '${bottom[1]!.name}')`);
-        }
+        checkClassLabel(this, l, o, channels, bottom[1]!);
         loss -= Math.log(Math.max(prob[(o * channels + l) * inner + j]!, FLT_MIN));
         valid++;
       }
@@ -62,7 +55,7 @@ export class SoftmaxWithLossLayer extends NormalizedLossLayer {
 
   override backward(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const { outer, channels, inner } = this;
+    const { outer, channels, inner } = this.layout;
     const dx = bottom[0]!.diff;
     const label = bottom[1]!.data;
     const scale = top[0]!.diff[0]! / this.norm;
