@@ -9,10 +9,10 @@
  * multiply-adds: the exchange overhead is relative to that work, and every record states it.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { AsgdRankSpec } from './asgd-rank.js';
+import { freePort } from '../runtime/launcher/free-port.js';
 
 export interface AsgdBenchOptions {
   /** state sizes in floats (default 1,000 and 1,000,000) */
@@ -64,17 +64,6 @@ export interface AsgdBenchRecord {
   /** milliseconds per step spent taking in and sending states (median over repeats) */
   exchangeMsPerStep: number;
   seconds: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface RankLine {

@@ -91,7 +91,7 @@ export async function runKmeansJob(job: KmeansJob): Promise<KmeansSummary> {
 }
 
 /** First wall time at which every rank's error is ≤ target (the slowest rank decides), NaN if never. */
-export function timeToError(summary: KmeansSummary, target: number): number {
+export function timeToError(summary: { perRank: { trace: Pick<KmeansTrace, 'seconds' | 'error'> }[] }, target: number): number {
   let worst = 0;
   for (const rank of summary.perRank) {
     const i = rank.trace.error.findIndex((e) => e <= target);

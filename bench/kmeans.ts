@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { assignAccumulate, centreNorms } from '../kmeans/kernels.js';
 import { lloydUpdate } from '../kmeans/reference.js';
 import { SyntheticData } from '../kmeans/synthetic.js';
+import { timeToError } from './kmeans-job.js';
 
 export interface KmeansBenchOptions {
   /** seconds per throughput measurement (default 2; quick: 0.5) */
@@ -181,17 +182,6 @@ function runCli(ranks: number, args: string[]): Promise<RunSummary> {
       }
     });
   });
-}
-
-/** First time at which every rank's error is at most `target` (the slowest rank decides), or NaN. */
-function timeToError(summary: RunSummary, target: number): number {
-  let worst = 0;
-  for (const rank of summary.perRank) {
-    const i = rank.trace.error.findIndex((e) => e <= target);
-    if (i < 0) return NaN;
-    worst = Math.max(worst, rank.trace.seconds[i]!);
-  }
-  return worst;
 }
 
 async function qualityRecords(options: KmeansBenchOptions, perCore: number, log: (line: string) => void): Promise<KmeansBenchRecord[]> {

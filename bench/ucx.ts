@@ -10,9 +10,13 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { UcxRankRecord, UcxRankSpec } from './ucx-rank.js';
+import { freePort } from '../runtime/launcher/free-port.js';
+import { ucxUsableInChild as probeUcxUsable } from '../pgas/transports/ucx/probe-child.js';
+
+/** Whether this installation can run the ucx transport (asked in a child: UCX stays out of this process). */
+export { probeUcxUsable };
 
 export type UcxFabric = 'shm' | 'tcp';
 
@@ -76,17 +80,6 @@ export interface UcxBenchResult {
 
 const here = (file: string): string => fileURLToPath(new URL(`./${file}`, import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 interface Exit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): { exit: Promise<Exit>; kill: () => void } {
@@ -101,17 +94,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs:
     resolve({ code, signal, stdout, stderr });
   }));
   return { exit, kill: () => child.kill('SIGKILL') };
-}
-
-/** Whether this installation can run the ucx transport (asked in a child: UCX stays out of this process). */
-export function probeUcxUsable(): { usable: boolean; reason: string } {
-  const index = new URL('../pgas/transports/ucx/index.js', import.meta.url).href;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(index)}).then((m) => console.log(JSON.stringify(m.ucxUsable())))`], { encoding: 'utf8', timeout: 30000 });
-  try {
-    return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as { usable: boolean; reason: string };
-  } catch {
-    return { usable: false, reason: `the probe failed: ${child.stderr.slice(0, 300)}` };
-  }
 }
 
 async function runRanks(fabric: UcxFabric, spec: UcxRankSpec, timeoutMs: number): Promise<UcxRankRecord[]> {

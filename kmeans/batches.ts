@@ -10,7 +10,7 @@
  *
  * Implements the numeric core's DataSource for the K-Means model.
  */
-import type { DataCursor, DataSource } from '../runtime/asgd/index.js';
+import { readEpochCursor, type DataCursor, type DataSource } from '../runtime/asgd/index.js';
 import { Rng, RngStream } from './rng.js';
 import type { PointSource } from './source.js';
 
@@ -113,11 +113,7 @@ export class KmeansDataSource implements DataSource<KmeansBatch> {
   }
 
   restoreCursor(cursor: DataCursor): void {
-    const epoch = Number(cursor.epoch);
-    const pos = Number(cursor.pos);
-    if (!Number.isInteger(epoch) || epoch < 0 || !Number.isInteger(pos) || pos < 0 || pos > this.size) {
-      throw new RangeError(`data cursor does not fit this partition (epoch ${String(cursor.epoch)}, pos ${String(cursor.pos)}, size ${this.size})`);
-    }
+    const { epoch, pos } = readEpochCursor(cursor, this.size);
     this.startEpoch(epoch);
     if (this.blockOrder !== null && pos < this.size) {
       // Walk this epoch's block order to the block holding `pos`, and enter it.

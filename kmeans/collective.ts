@@ -5,7 +5,7 @@
  * its own disjoint slot and an allreduce sums them; adding zeros is exact, so the result is bit-exact).
  */
 import type { PgasContext } from '../pgas/index.js';
-import { withSurvivors } from '../runtime/asgd/index.js';
+import { agreeOnOutcome, withSurvivors } from '../runtime/asgd/index.js';
 import { KmeansError } from './errors.js';
 
 /** A rank failed while another was setting up: this rank did nothing wrong but stops too. */
@@ -18,23 +18,8 @@ export class PeerSetupError extends KmeansError {
 }
 
 /** Run `work` on every rank; if it threw anywhere, every rank throws (its own error or PeerSetupError). */
-export async function agree<T>(ctx: PgasContext, work: () => T | Promise<T>): Promise<T> {
-  let result: T | undefined;
-  let failure: unknown;
-  try {
-    result = await work();
-  } catch (error) {
-    failure = error;
-  }
-  if (ctx.size > 1) {
-    const flags = new Float64Array(ctx.size);
-    flags[ctx.rank] = failure === undefined ? 0 : 1;
-    await ctx.allreduce(flags, flags, 'sum');
-    const failed = Array.from(flags.keys()).filter((r) => flags[r] !== 0);
-    if (failure === undefined && failed.length > 0) throw new PeerSetupError(failed);
-  }
-  if (failure !== undefined) throw failure;
-  return result as T;
+export function agree<T>(ctx: PgasContext, work: () => T | Promise<T>): Promise<T> {
+  return agreeOnOutcome(ctx, work, (ranks) => new PeerSetupError(ranks));
 }
 
 /** Every rank contributes `mine` (its slot's content) at float `offset` of a `length`-float array; all get the whole. */

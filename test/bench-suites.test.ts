@@ -5,31 +5,14 @@
  * plots. Figures are not asserted (the machine is shared); their presence and form are.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { checkXml } from '../bench/xml-check.js';
+import { runBenchCli as runCli } from './helpers/bench-cli.js';
 
-const cli = fileURLToPath(new URL('../bench/cli.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'bench-suites-'));
 test.after.always(() => rmSync(root, { recursive: true, force: true }));
-
-function runCli(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 interface ResultFile {
   suite: string;

@@ -5,22 +5,12 @@
  * on every transport: threads, uws, and ucx where the native addon is usable.
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { ucxUsableInChild } from '../pgas/transports/ucx/probe-child.js';
 import { passedRanks, runJob, type JobResult } from './helpers/job.js';
 
 const scenarios = ['readnotify', 'allreduce', 'bind', 'queues', 'stats', 'connect'];
 
-function probeUcx(): { usable: boolean; reason: string } {
-  const index = new URL('../pgas/transports/ucx/index.js', import.meta.url).href;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(index)}).then((m) => console.log(JSON.stringify(m.ucxUsable())))`], { encoding: 'utf8', timeout: 30000 });
-  try {
-    return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as { usable: boolean; reason: string };
-  } catch {
-    return { usable: false, reason: `the probe failed: ${child.stderr.slice(0, 300)}` };
-  }
-}
-
-const probe = probeUcx();
+const probe = ucxUsableInChild();
 const skipped = probe.usable ? '' : ` [skipped: ${probe.reason}]`;
 
 interface Plan {

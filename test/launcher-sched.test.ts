@@ -5,25 +5,16 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { ENV_RANK, PGAS_RANK, baseEnv, killMarked, runLauncher, uniqueMarker, uwsMissingReason, type RunResult } from './fixtures/launcher-harness.js';
 import { derivePort, deriveToken } from '../runtime/launcher/scheduler-env.js';
+import { freePort } from '../runtime/launcher/free-port.js';
 
 const uwsMissing = uwsMissingReason();
 const uwsTest = (title: string, fn: (t: ExecutionContext) => Promise<void>): void => {
   if (uwsMissing) test.skip(`${title} (skipped: ${uwsMissing})`, () => {});
   else test.serial(title, fn);
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 

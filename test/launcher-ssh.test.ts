@@ -8,25 +8,16 @@ import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   ENV_RANK, PGAS_RANK, ROOT, killMarked, processesExposing, processesWith, runLauncher, sleep, startLauncher, uniqueMarker, uwsMissingReason,
   type Running,
 } from './fixtures/launcher-harness.js';
 import { createSshKeys, sshdUnavailableReason, startSshd, type SshKeys, type SshServer } from './helpers/sshd.js';
+import { freePort } from '../runtime/launcher/free-port.js';
 
 const sshdMissing = sshdUnavailableReason();
 const uwsMissing = uwsMissingReason();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let keys: SshKeys;
 let server: SshServer;

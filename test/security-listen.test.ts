@@ -5,11 +5,11 @@
  */
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { runLauncher, uwsMissingReason } from './fixtures/launcher-harness.js';
 import { runJob } from './helpers/job.js';
 import { createSshKeys, sshdUnavailableReason, startSshd } from './helpers/sshd.js';
+import { freePort } from '../runtime/launcher/free-port.js';
 
 const FIXTURE = 'test/fixtures/security-listen.ts';
 const uwsMissing = uwsMissingReason();
@@ -27,15 +27,6 @@ function reports(stdout: string): Report[] {
 }
 
 const hosts = (r: Report): string[] => r.listening.map((a) => a.slice(0, a.lastIndexOf(':')));
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const uwsTest = uwsMissing ? test.skip : test.serial;
 

@@ -5,39 +5,13 @@
  * unusable ucx as skipped (in `all`) or as a failure that says why (asked for alone).
  */
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { ucxUsableInChild } from '../pgas/transports/ucx/probe-child.js';
 import { baseEnv, runLauncher } from './fixtures/launcher-harness.js';
+import { runBenchCli } from './helpers/bench-cli.js';
 
 const AUTO_RANK = 'test/fixtures/ucx-auto.ts';
-const BENCH_CLI = fileURLToPath(new URL('../bench/cli.js', import.meta.url));
 
-function probeUcx(env: NodeJS.ProcessEnv = process.env): { usable: boolean; reason: string } {
-  const index = new URL('../pgas/transports/ucx/index.js', import.meta.url).href;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(index)}).then((m) => console.log(JSON.stringify(m.ucxUsable())))`], { encoding: 'utf8', timeout: 30000, env });
-  try {
-    return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as { usable: boolean; reason: string };
-  } catch {
-    return { usable: false, reason: `the probe failed: ${child.stderr.slice(0, 300)}` };
-  }
-}
-
-function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const probe = probeUcx();
+const probe = ucxUsableInChild();
 
 test.serial('pgas-run --help lists --transport ucx|uws|threads|auto and says what auto does', async (t) => {
   const r = await runLauncher(['--help']);
@@ -80,13 +54,13 @@ test.serial('pgas-run --transport auto falls back to uws when ucx is not usable,
 
 test.serial('bench pgas --transport ucx fails saying why when ucx is not usable; ucx bench usage errors exit 2', async (t) => {
   const env = baseEnv({ PGAS_NATIVE_DISABLE: '1' });
-  const r = await runNode([BENCH_CLI, 'pgas', '--transport', 'ucx', '--quick'], env);
+  const r = await runBenchCli(['pgas', '--transport', 'ucx', '--quick'], 60_000, { env, until: 'close' });
   t.is(r.code, 1, r.stderr);
   t.regex(r.stderr, /ucx: skipped, not usable here: the native UCX addon is disabled by PGAS_NATIVE_DISABLE=1/);
-  const bad = await runNode([BENCH_CLI, 'ucx', '--fabric', 'carrier-pigeon'], baseEnv());
+  const bad = await runBenchCli(['ucx', '--fabric', 'carrier-pigeon'], 60_000, { env: baseEnv(), until: 'close' });
   t.is(bad.code, 2, bad.stderr);
   t.regex(bad.stderr, /--fabric takes shm, tcp or shm,tcp/);
-  const off = await runNode([BENCH_CLI, 'ucx', '--quick'], env);
+  const off = await runBenchCli(['ucx', '--quick'], 60_000, { env, until: 'close' });
   t.is(off.code, 1);
   t.regex(off.stderr, /ucx: unavailable: the native UCX addon is disabled by PGAS_NATIVE_DISABLE=1/);
 });

@@ -5,21 +5,10 @@
  * Tests that need the addon skip, saying why, where it is not built (no libucx-dev).
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { ucxUsableInChild } from '../pgas/transports/ucx/probe-child.js';
 import { passedRanks, runJob, type JobResult } from './helpers/job.js';
 
-/** Ask a fresh process (UCX is not loaded into the test runner) whether the transport can run here. */
-function probeUcx(): { usable: boolean; reason: string } {
-  const index = new URL('../pgas/transports/ucx/index.js', import.meta.url).href;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(index)}).then((m) => console.log(JSON.stringify(m.ucxUsable())))`], { encoding: 'utf8', timeout: 30000 });
-  try {
-    return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as { usable: boolean; reason: string };
-  } catch {
-    return { usable: false, reason: `the probe failed: ${child.stderr.slice(0, 300)}` };
-  }
-}
-
-const probe = probeUcx();
+const probe = ucxUsableInChild();
 const native = probe.usable ? test.serial : test.serial.skip;
 const skipped = probe.usable ? '' : ` [skipped: ${probe.reason}]`;
 

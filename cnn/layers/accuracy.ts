@@ -1,6 +1,6 @@
 import type { Blob } from '../blob.js';
-import { LabelRangeError } from '../errors.js';
 import { Layer } from '../layer.js';
+import { checkClassLabel, classAxisOf, type ClassAxis } from './class-axis.js';
 
 /**
  * The fraction of predictions whose label is among the top_k scores. As in Caffe, a score equal to
@@ -8,11 +8,8 @@ import { Layer } from '../layer.js';
  */
 export class AccuracyLayer extends Layer {
   private topK = 1;
-  private axis = 1;
   private ignore: number | null = null;
-  private outer = 0;
-  private channels = 0;
-  private inner = 0;
+  private layout: ClassAxis = { outer: 0, channels: 0, inner: 0 };
 
   override get bottomRange(): [number, number] {
     return [2, 2];
@@ -30,13 +27,11 @@ export class AccuracyLayer extends Layer {
 
   override reshape(bottom: Blob[], top: Blob[]): void {
     const b = bottom[0]!;
-    this.axis = b.canonicalAxis(this.def.msg('accuracy_param').num('axis'));
-    this.outer = b.countRange(0, this.axis);
-    this.channels = b.shape[this.axis]!;
-    this.inner = b.countRange(this.axis + 1);
-    if (this.topK < 1 || this.topK > this.channels) throw this.defError(`top_k ${this.topK} must be in [1, ${this.channels}]`, this.def.msg('accuracy_param'), 'top_k');
-    if (bottom[1]!.count !== this.outer * this.inner) {
-      throw this.shapeError(`label blob '${bottom[1]!.name}' ${bottom[1]!.shapeString()} must have ${this.outer * this.inner} values`);
+    this.layout = classAxisOf(b, this.def.msg('accuracy_param').num('axis'));
+    const { outer, channels, inner } = this.layout;
+    if (this.topK < 1 || this.topK > channels) throw this.defError(`top_k ${this.topK} must be in [1, ${channels}]`, this.def.msg('accuracy_param'), 'top_k');
+    if (bottom[1]!.count !== outer * inner) {
+      throw this.shapeError(`label blob '${bottom[1]!.name}' ${bottom[1]!.shapeString()} must have ${outer * inner} values`);
     }
     top[0]!.reshape([]);
   }
@@ -44,16 +39,14 @@ export class AccuracyLayer extends Layer {
   override forward(bottom: Blob[], top: Blob[]): void {
     const x = bottom[0]!.data;
     const label = bottom[1]!.data;
-    const { outer, channels, inner } = this;
+    const { outer, channels, inner } = this.layout;
     let correct = 0;
     let count = 0;
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
         const l = label[o * inner + j]!;
         if (this.ignore !== null && l === this.ignore) continue;
-        if (!(l >= 0 && l < channels && Number.isInteger(l))) {
-          throw new LabelRangeError(`layer '${this.name}' (${this.type}): label ${l} of sample ${o} is outside [0, ${channels}) (from blob '${bottom[1]!.name}')`);
-        }
+        checkClassLabel(this, l, o, channels, bottom[1]!);
         const base = o * channels * inner + j;
         const truth = x[base + l * inner]!;
         let better = -1; // the true class counts itself

@@ -1,16 +1,6 @@
 import type { Msg } from '../proto/message.js';
 import type { Layer } from '../layer.js';
-
-export interface Window2d {
-  kernelH: number;
-  kernelW: number;
-  padH: number;
-  padW: number;
-  strideH: number;
-  strideW: number;
-  dilationH: number;
-  dilationW: number;
-}
+import type { Window2d } from '../math/im2col.js';
 
 /**
  * Kernel, pad, stride and dilation of a 2-D ConvolutionParameter, with Caffe's rules: repeated

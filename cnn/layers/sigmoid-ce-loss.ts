@@ -1,34 +1,14 @@
 import type { Blob } from '../blob.js';
-import { Layer } from '../layer.js';
-import { lossNormalization, normalizer, type Normalization } from './loss-common.js';
+import { normalizer } from './loss-common.js';
+import { NormalizedLossLayer } from './normalized-loss-layer.js';
 
 /**
  * −Σ [t log σ(x) + (1 − t) log(1 − σ(x))], computed in the overflow-free form
  * x·(t − [x ≥ 0]) − log(1 + e^(x − 2x[x ≥ 0])), divided by the batch size (Caffe's default for this
  * layer, BATCH_SIZE, unless loss_param says otherwise). Gradient: (σ(x) − t) · weight / normaliser.
  */
-export class SigmoidCrossEntropyLossLayer extends Layer {
-  private ignore: number | null = null;
-  private mode: Normalization = 'BATCH_SIZE';
-  private norm = 1;
-
-  override get bottomRange(): [number, number] {
-    return [2, 2];
-  }
-
-  override get isLoss(): boolean {
-    return true;
-  }
-
-  override allowBackward(i: number): boolean {
-    return i === 0;
-  }
-
-  protected override layerSetUp(): void {
-    const lp = this.def.msg('loss_param');
-    this.ignore = lp.has('ignore_label') ? lp.num('ignore_label') : null;
-    this.mode = lossNormalization(lp, 'BATCH_SIZE');
-  }
+export class SigmoidCrossEntropyLossLayer extends NormalizedLossLayer {
+  protected override readonly defaultNormalization = 'BATCH_SIZE';
 
   override reshape(bottom: Blob[], top: Blob[]): void {
     if (bottom[0]!.count !== bottom[1]!.count) {
@@ -45,7 +25,7 @@ export class SigmoidCrossEntropyLossLayer extends Layer {
     let valid = 0;
     for (let i = 0; i < n; i++) {
       const target = t[i]!;
-      if (this.ignore !== null && target === this.ignore) continue;
+      if (this.isIgnored(target)) continue;
       const v = x[i]!;
       const pos = v >= 0 ? 1 : 0;
       loss -= v * (target - pos) - Math.log(1 + Math.exp(v - 2 * v * pos));
@@ -63,7 +43,7 @@ export class SigmoidCrossEntropyLossLayer extends Layer {
     const dx = bottom[0]!.diff;
     const scale = top[0]!.diff[0]! / this.norm;
     for (let i = 0, n = bottom[0]!.count; i < n; i++) {
-      if (this.ignore !== null && t[i] === this.ignore) {
+      if (this.isIgnored(t[i]!)) {
         dx[i] = 0;
         continue;
       }

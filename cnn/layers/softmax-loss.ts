@@ -1,7 +1,7 @@
 import type { Blob } from '../blob.js';
-import { LabelRangeError } from '../errors.js';
-import { Layer } from '../layer.js';
-import { lossNormalization, normalizer, type Normalization } from './loss-common.js';
+import { normalizer } from './loss-common.js';
+import { NormalizedLossLayer } from './normalized-loss-layer.js';
+import { checkClassLabel, classAxisOf, type ClassAxis } from './class-axis.js';
 import { softmaxInto } from './softmax.js';
 
 const FLT_MIN = 1.17549435e-38;
@@ -11,46 +11,21 @@ const FLT_MIN = 1.17549435e-38;
  * (normalization VALID by default; ignore_label skips positions). The gradient is p − onehot(label),
  * scaled by the loss weight over the normaliser. An optional second top receives the probabilities.
  */
-export class SoftmaxWithLossLayer extends Layer {
-  private axis = 1;
-  private outer = 0;
-  private channels = 0;
-  private inner = 0;
+export class SoftmaxWithLossLayer extends NormalizedLossLayer {
+  protected override readonly defaultNormalization = 'VALID';
+  private layout: ClassAxis = { outer: 0, channels: 0, inner: 0 };
   private prob = new Float32Array(0);
-  private ignore: number | null = null;
-  private mode: Normalization = 'VALID';
-  private norm = 1;
-
-  override get bottomRange(): [number, number] {
-    return [2, 2];
-  }
 
   override get topRange(): [number, number] {
     return [1, 2];
   }
 
-  override get isLoss(): boolean {
-    return true;
-  }
-
-  override allowBackward(i: number): boolean {
-    return i === 0;
-  }
-
-  protected override layerSetUp(): void {
-    const lp = this.def.msg('loss_param');
-    this.ignore = lp.has('ignore_label') ? lp.num('ignore_label') : null;
-    this.mode = lossNormalization(lp, 'VALID');
-  }
-
   override reshape(bottom: Blob[], top: Blob[]): void {
     const b = bottom[0]!;
-    this.axis = b.canonicalAxis(this.def.msg('softmax_param').num('axis'));
-    this.outer = b.countRange(0, this.axis);
-    this.channels = b.shape[this.axis]!;
-    this.inner = b.countRange(this.axis + 1);
-    if (bottom[1]!.count !== this.outer * this.inner) {
-      throw this.shapeError(`label blob '${bottom[1]!.name}' ${bottom[1]!.shapeString()} must have ${this.outer * this.inner} values (one per prediction of '${b.name}' ${b.shapeString()})`);
+    this.layout = classAxisOf(b, this.def.msg('softmax_param').num('axis'));
+    const { outer, inner } = this.layout;
+    if (bottom[1]!.count !== outer * inner) {
+      throw this.shapeError(`label blob '${bottom[1]!.name}' ${bottom[1]!.shapeString()} must have ${outer * inner} values (one per prediction of '${b.name}' ${b.shapeString()})`);
     }
     top[0]!.reshape([]);
     if (top[1]) top[1].reshapeLike(b);
@@ -58,7 +33,7 @@ export class SoftmaxWithLossLayer extends Layer {
   }
 
   override forward(bottom: Blob[], top: Blob[]): void {
-    const { outer, channels, inner } = this;
+    const { outer, channels, inner } = this.layout;
     const prob = this.prob;
     softmaxInto(bottom[0]!.data, prob, outer, channels, inner);
     const label = bottom[1]!.data;
@@ -67,10 +42,8 @@ export class SoftmaxWithLossLayer extends Layer {
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
         const l = label[o * inner + j]!;
-        if (this.ignore !== null && l === this.ignore) continue;
-        if (!(l >= 0 && l < channels && Number.isInteger(l))) {
-          throw new LabelRangeError(`layer '${this.name}' (${this.type}): label ${l} of sample ${o} is outside [0, ${channels}) (from blob '${bottom[1]!.name}')`);
-        }
+        if (this.isIgnored(l)) continue;
+        checkClassLabel(this, l, o, channels, bottom[1]!);
         loss -= Math.log(Math.max(prob[(o * channels + l) * inner + j]!, FLT_MIN));
         valid++;
       }
@@ -82,7 +55,7 @@ export class SoftmaxWithLossLayer extends Layer {
 
   override backward(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const { outer, channels, inner } = this;
+    const { outer, channels, inner } = this.layout;
     const dx = bottom[0]!.diff;
     const label = bottom[1]!.data;
     const scale = top[0]!.diff[0]! / this.norm;
@@ -91,7 +64,7 @@ export class SoftmaxWithLossLayer extends Layer {
       for (let j = 0; j < inner; j++) {
         const l = label[o * inner + j]!;
         const base = o * channels * inner + j;
-        if (this.ignore !== null && l === this.ignore) {
+        if (this.isIgnored(l)) {
           for (let c = 0, i = base; c < channels; c++, i += inner) dx[i] = 0;
           continue;
         }

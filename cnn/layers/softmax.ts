@@ -1,5 +1,6 @@
 import type { Blob } from '../blob.js';
 import { Layer } from '../layer.js';
+import { classAxisOf, type ClassAxis } from './class-axis.js';
 
 /** Softmax of `x` over `channels` entries strided by `inner`, for each of `outer` × `inner` positions. */
 export function softmaxInto(x: Float32Array, y: Float32Array, outer: number, channels: number, inner: number): void {
@@ -22,22 +23,17 @@ export function softmaxInto(x: Float32Array, y: Float32Array, outer: number, cha
 
 /** Softmax along `axis` (default 1); dx = y ⊙ (dy − Σ_c dy·y). */
 export class SoftmaxLayer extends Layer {
-  private axis = 1;
-  private outer = 0;
-  private channels = 0;
-  private inner = 0;
+  private layout: ClassAxis = { outer: 0, channels: 0, inner: 0 };
 
   override reshape(bottom: Blob[], top: Blob[]): void {
     const b = bottom[0]!;
-    this.axis = b.canonicalAxis(this.def.msg('softmax_param').num('axis'));
-    this.outer = b.countRange(0, this.axis);
-    this.channels = b.shape[this.axis]!;
-    this.inner = b.countRange(this.axis + 1);
+    this.layout = classAxisOf(b, this.def.msg('softmax_param').num('axis'));
     if (top[0] !== b) top[0]!.reshapeLike(b);
   }
 
   override forward(bottom: Blob[], top: Blob[]): void {
-    softmaxInto(bottom[0]!.data, top[0]!.data, this.outer, this.channels, this.inner);
+    const { outer, channels, inner } = this.layout;
+    softmaxInto(bottom[0]!.data, top[0]!.data, outer, channels, inner);
   }
 
   override backward(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
@@ -45,7 +41,7 @@ export class SoftmaxLayer extends Layer {
     const y = top[0]!.data;
     const dy = top[0]!.diff;
     const dx = bottom[0]!.diff;
-    const { outer, channels, inner } = this;
+    const { outer, channels, inner } = this.layout;
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
         const base = o * channels * inner + j;

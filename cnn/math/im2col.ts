@@ -3,10 +3,8 @@
  * has C·kh·kw rows and outH·outW columns; row (c, ki, kj) holds the input pixel that kernel position
  * (ki, kj) of channel c sees at each output position (0 where it falls into the padding).
  */
-export interface ConvGeometry {
-  channels: number;
-  height: number;
-  width: number;
+/** A 2-D kernel window: its size, the padding around the input, the stride and the dilation. */
+export interface Window2d {
   kernelH: number;
   kernelW: number;
   padH: number;
@@ -15,6 +13,13 @@ export interface ConvGeometry {
   strideW: number;
   dilationH: number;
   dilationW: number;
+}
+
+/** A window over C input planes of height × width, and the output size it gives. */
+export interface ConvGeometry extends Window2d {
+  channels: number;
+  height: number;
+  width: number;
   outH: number;
   outW: number;
 }

@@ -23,6 +23,7 @@
 export type { Model, DataSource, DataCursor, Problem, ProblemContext, ProblemFactory, ProblemRef } from './model.js';
 export { Rng, Stream, mix32 } from './rng.js';
 export { DenseDataSource, partitionIndices, type DenseBatch, type DenseDataset } from './data/dense.js';
+export { readEpochCursor, type EpochPosition } from './data/cursor.js';
 export { LeastSquaresModel, solveLeastSquares, choleskySolve, type LeastSquaresOptions } from './models/least-squares.js';
 export { LogisticModel, solveLogistic, sigmoid, softplus, type LogisticOptions } from './models/logistic.js';
 export { QuadraticModel, quadraticOptimum, type QuadraticOptions } from './models/quadratic.js';
@@ -58,3 +59,4 @@ export { symmetricEigen } from './linalg/jacobi.js';
 
 export * from './errors.js';
 export { aliveRanks, withSurvivors } from './solvers/survivors.js';
+export { agreeOnOutcome } from './solvers/agree.js';

@@ -15,25 +15,13 @@
  * `--probe [--free-port] PROGRAM` checks a host before the job starts: node runs here, the working
  * directory and the program exist, and (for rank 0's host) which TCP port is free for the rendezvous.
  *
- * It needs only node: modules and shim-protocol.js, so it runs wherever the package's dist/ is visible.
+ * It needs only node: modules, shim-protocol.js and free-port.js, so it runs wherever the package's dist/ is visible.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { SHIM_EXIT_MARKER } from './shim-protocol.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    // 0.0.0.0: a port free on every address is free on the one rank 0 will bind
-    server.listen(0, '0.0.0.0', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { freePort } from './free-port.js';
 
 async function probe(args: string[]): Promise<number> {
   const wantPort = args.includes('--free-port');
@@ -41,7 +29,8 @@ async function probe(args: string[]): Promise<number> {
   try {
     if (program === undefined) throw new Error('no program given to probe');
     accessSync(program, constants.R_OK);
-    const port = wantPort ? await freePort() : undefined;
+    // 0.0.0.0: a port free on every address is free on the one rank 0 will bind
+    const port = wantPort ? await freePort('0.0.0.0') : undefined;
     process.stdout.write(`${JSON.stringify({ ok: true, node: process.version, port })}\n`);
     return 0;
   } catch (err) {

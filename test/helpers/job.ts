@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../runtime/launcher/free-port.js';
+// Still exported from here, where it was defined before, for callers that import it with the job helpers.
+export { freePort };
 
 export type TestTransport = 'threads' | 'uws';
 
@@ -22,18 +24,6 @@ export interface JobOptions {
   env?: Record<string, string>;
   timeoutMs?: number;
   token?: string;
-}
-
-/** A free TCP port on loopback (bind 0, read it back, release it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export function fixturePath(name: string): string {

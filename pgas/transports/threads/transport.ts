@@ -4,6 +4,7 @@ import { ClosedError, PeerDeadError, UnknownSegmentError, WireStatus, OutOfRange
 import { notificationWordCount, setNotification } from '../../notifications.js';
 import { SharedState } from '../../shared-state.js';
 import { IN_ATOMIC, IN_GET, IN_NOTIFY, IN_PUT, IN_PUT_NOTIFY, countIncoming } from '../../stats-layout.js';
+import { PassiveInbox } from '../../passive-inbox.js';
 import { Op, type LocalSegment, type PassiveMessage, type Transport } from '../../transport.js';
 import type { FromHub, ThreadRankInit, ToHub } from './messages.js';
 
@@ -32,8 +33,7 @@ export class ThreadsTransport implements Transport {
   private readonly port = parentPort!;
   private readonly remote: Map<number, Mapped>[];
   private readonly local = new Map<number, LocalSegment>();
-  private readonly inbox: PassiveMessage[] = [];
-  private readonly receivers: ((m: PassiveMessage | undefined) => void)[] = [];
+  private readonly inbox = new PassiveInbox();
   private readonly requests = new Map<number, () => void>();
   private nextRequest = 1;
   private closed = false;
@@ -68,13 +68,9 @@ export class ThreadsTransport implements Transport {
         this.requests.get(msg.req)?.();
         this.requests.delete(msg.req);
         break;
-      case 'msg': {
-        const message = { rank: msg.from, data: msg.data };
-        const receiver = this.receivers.shift();
-        if (receiver) receiver(message);
-        else this.inbox.push(message);
+      case 'msg':
+        this.inbox.deliver({ rank: msg.from, data: msg.data });
         break;
-      }
     }
   }
 
@@ -171,30 +167,14 @@ export class ThreadsTransport implements Transport {
   }
 
   receive(timeoutMs: number): Promise<PassiveMessage | undefined> {
-    const ready = this.inbox.shift();
-    if (ready || timeoutMs <= 0) return Promise.resolve(ready);
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const receiver = (m: PassiveMessage | undefined): void => {
-        if (timer) clearTimeout(timer);
-        resolve(m);
-      };
-      this.receivers.push(receiver);
-      if (timeoutMs !== Infinity) {
-        timer = setTimeout(() => {
-          const i = this.receivers.indexOf(receiver);
-          if (i >= 0) this.receivers.splice(i, 1);
-          resolve(undefined);
-        }, timeoutMs);
-      }
-    });
+    return this.inbox.receive(timeoutMs);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.toHub({ t: 'closing' });
-    for (const receiver of this.receivers.splice(0)) receiver(undefined);
+    this.inbox.releaseReceivers();
     // Without the listener the thread's event loop can drain and the thread ends.
     this.port.off('message', this.onMessage);
   }

@@ -10,6 +10,7 @@ import {
 } from '../../errors.js';
 import { notificationWordCount } from '../../notifications.js';
 import { QUEUE_WORDS, Q_COMPLETED, SharedState } from '../../shared-state.js';
+import { PassiveInbox } from '../../passive-inbox.js';
 import { Op, type LocalSegment, type PassiveMessage, type Transport } from '../../transport.js';
 import {
   AM_CONTROL,
@@ -115,8 +116,7 @@ export class UcxTransport implements Transport {
   private readonly lastCompleted: Int32Array;
   private readonly waiting = new Map<number, Waiting>();
   private nextSeq = 1;
-  private readonly inbox: PassiveMessage[] = [];
-  private readonly receivers: ((m: PassiveMessage | undefined) => void)[] = [];
+  private readonly inbox = new PassiveInbox();
   private wakeQueued = false;
   /** false until this rank has endpoints to every peer: control messages wait in `early` until then */
   private connected = false;
@@ -501,13 +501,9 @@ export class UcxTransport implements Transport {
         this.closingPeers.add(from);
         this.closingWaiter?.();
         break;
-      case Control.PASSIVE: {
-        const message = { rank: from, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-        const receiver = this.receivers.shift();
-        if (receiver) receiver(message);
-        else this.inbox.push(message);
+      case Control.PASSIVE:
+        this.inbox.deliver({ rank: from, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
         break;
-      }
       default:
         throw new Error(`unknown control kind ${kind}`);
     }
@@ -530,23 +526,8 @@ export class UcxTransport implements Transport {
   }
 
   receive(timeoutMs: number): Promise<PassiveMessage | undefined> {
-    const ready = this.inbox.shift();
-    if (ready || timeoutMs <= 0 || this.closed) return Promise.resolve(ready);
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const receiver = (m: PassiveMessage | undefined): void => {
-        if (timer) clearTimeout(timer);
-        resolve(m);
-      };
-      this.receivers.push(receiver);
-      if (timeoutMs !== Infinity) {
-        timer = setTimeout(() => {
-          const i = this.receivers.indexOf(receiver);
-          if (i >= 0) this.receivers.splice(i, 1);
-          resolve(undefined);
-        }, timeoutMs);
-      }
-    });
+    // Closed: hand over what already arrived, but wait for nothing more.
+    return this.inbox.receive(this.closed ? 0 : timeoutMs);
   }
 
   // ---- health and shutdown --------------------------------------------------------------------
@@ -592,7 +573,7 @@ export class UcxTransport implements Transport {
       this.shared.complete(e[0]! >>> 8, WireStatus.CLOSED, e[1]!);
     }
     this.onWake();
-    for (const receiver of this.receivers.splice(0)) receiver(undefined);
+    this.inbox.releaseReceivers();
     for (const waiting of this.waiting.values()) waiting.resolve();
     this.waiting.clear();
     for (let index = 0; index < ATOMIC_SLOTS; index++) {

@@ -12,6 +12,7 @@ import {
 } from '../../errors.js';
 import { notificationWordCount } from '../../notifications.js';
 import { SharedState } from '../../shared-state.js';
+import { PassiveInbox } from '../../passive-inbox.js';
 import { Op, type LocalSegment, type PassiveMessage, type Transport } from '../../transport.js';
 import {
   C_DOORBELL, C_EXIT, C_EXIT_DONE, C_HEAD, C_SLEEPING, CTL_WORDS, E_LENGTH, E_LOCAL_OFFSET, E_LOCAL_SLOT,
@@ -66,8 +67,7 @@ export class UwsTransport implements Transport {
   private readonly local = new Map<number, LocalSegment>();
   private readonly requests = new Map<number, Request>();
   private nextRequest = 1;
-  private readonly inbox: PassiveMessage[] = [];
-  private readonly receivers: ((message: PassiveMessage | undefined) => void)[] = [];
+  private readonly inbox = new PassiveInbox();
   private closed = false;
   private closing: Promise<void> | undefined;
   private workerExited = false;
@@ -157,7 +157,7 @@ export class UwsTransport implements Transport {
         break;
       }
       case 'message':
-        this.deliver({ rank: message.from, data: message.data });
+        this.inbox.deliver({ rank: message.from, data: message.data });
         break;
       case 'log':
         this.log(message.line);
@@ -166,12 +166,6 @@ export class UwsTransport implements Transport {
         this.onWorkerClosed();
         break;
     }
-  }
-
-  private deliver(message: PassiveMessage): void {
-    const receiver = this.receivers.shift();
-    if (receiver) receiver(message);
-    else this.inbox.push(message);
   }
 
   private request<T>(rank: number, what: string, build: (req: number) => ToWorker, transfer?: ArrayBuffer[]): Promise<T> {
@@ -270,7 +264,7 @@ export class UwsTransport implements Transport {
     const copy = new Uint8Array(data.byteLength);
     copy.set(data);
     if (rank === this.rank) {
-      this.deliver({ rank, data: copy });
+      this.inbox.deliver({ rank, data: copy });
       return;
     }
     if (!this.shared.alive(rank)) throw new PeerDeadError(rank, `send: rank ${rank} is dead`);
@@ -278,23 +272,8 @@ export class UwsTransport implements Transport {
   }
 
   receive(timeoutMs: number): Promise<PassiveMessage | undefined> {
-    const ready = this.inbox.shift();
-    if (ready || timeoutMs <= 0 || this.closed) return Promise.resolve(ready);
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const receiver = (message: PassiveMessage | undefined): void => {
-        if (timer) clearTimeout(timer);
-        resolve(message);
-      };
-      this.receivers.push(receiver);
-      if (timeoutMs !== Infinity) {
-        timer = setTimeout(() => {
-          const i = this.receivers.indexOf(receiver);
-          if (i >= 0) this.receivers.splice(i, 1);
-          resolve(undefined);
-        }, timeoutMs);
-      }
-    });
+    // Closed: hand over what already arrived, but wait for nothing more.
+    return this.inbox.receive(this.closed ? 0 : timeoutMs);
   }
 
   close(): Promise<void> {
@@ -332,7 +311,7 @@ export class UwsTransport implements Transport {
       this.requests.delete(req);
       request.reject(new ClosedError(`${request.what}: the uws transport of rank ${this.rank} closed before it finished`));
     }
-    for (const receiver of this.receivers.splice(0)) receiver(undefined);
+    this.inbox.releaseReceivers();
     this.startup?.reject(new RendezvousError(`rank ${this.rank}: the communication worker ended during startup (code ${code})`));
     this.startup = undefined;
   }

@@ -1,5 +1,6 @@
 import type { DataCursor, DataSource } from '../model.js';
 import { Rng, Stream } from '../rng.js';
+import { readEpochCursor } from './cursor.js';
 
 /** Samples as rows of a dense matrix, with one target value per row. */
 export interface DenseDataset {
@@ -96,11 +97,7 @@ export class DenseDataSource implements DataSource<DenseBatch> {
   }
 
   restoreCursor(cursor: DataCursor): void {
-    const epoch = Number(cursor.epoch);
-    const pos = Number(cursor.pos);
-    if (!Number.isInteger(epoch) || epoch < 0 || !Number.isInteger(pos) || pos < 0 || pos > this.size) {
-      throw new RangeError(`data cursor does not fit this partition (epoch ${String(cursor.epoch)}, pos ${String(cursor.pos)}, size ${this.size})`);
-    }
+    const { epoch, pos } = readEpochCursor(cursor, this.size);
     this.shuffleFor(epoch);
     this.pos = pos;
     this.served = cursor.samples;

@@ -54,33 +54,31 @@ export class LeastSquaresModel implements Model<DenseBatch> {
   }
 
   loss(w: Float32Array, data: DenseBatch): number {
-    const { x, y, dim, idx, size } = data;
-    let loss = 0;
-    for (let i = 0; i < size; i++) {
-      const row = idx[i]! * dim;
-      let z = 0;
-      for (let k = 0; k < dim; k++) z += x[row + k]! * w[k]!;
-      const r = z - y[idx[i]!]!;
-      loss += 0.5 * r * r;
-    }
+    const { dim, size } = data;
     let penalty = 0;
     for (let k = 0; k < dim; k++) penalty += w[k]! * w[k]!;
-    return loss / size + 0.5 * this.l2 * penalty;
+    // ½ Σ r² equals Σ ½ r² bit for bit: halving is exact in binary floating point
+    return (0.5 * squaredResiduals(w, data)) / size + 0.5 * this.l2 * penalty;
   }
 
   /** negative root-mean-square residual (higher is better) */
   score(w: Float32Array, data: DenseBatch): number {
-    const { x, y, dim, idx, size } = data;
-    let sq = 0;
-    for (let i = 0; i < size; i++) {
-      const row = idx[i]! * dim;
-      let z = 0;
-      for (let k = 0; k < dim; k++) z += x[row + k]! * w[k]!;
-      const r = z - y[idx[i]!]!;
-      sq += r * r;
-    }
-    return -Math.sqrt(sq / size);
+    return -Math.sqrt(squaredResiduals(w, data) / data.size);
   }
+}
+
+/** Σ (xᵀw − y)² over the batch's rows. */
+function squaredResiduals(w: Float32Array, data: DenseBatch): number {
+  const { x, y, dim, idx, size } = data;
+  let sq = 0;
+  for (let i = 0; i < size; i++) {
+    const row = idx[i]! * dim;
+    let z = 0;
+    for (let k = 0; k < dim; k++) z += x[row + k]! * w[k]!;
+    const r = z - y[idx[i]!]!;
+    sq += r * r;
+  }
+  return sq;
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { PgasContext } from '../../../pgas/index.js';
 import type { ResolvedSolverConfig } from '../config.js';
 import { STOP_REASONS, type StopReason } from '../run/control.js';
-import { prepare } from './setup.js';
-import { Trainer } from './trainer.js';
+import { startOnStateSegment } from './start.js';
+import type { Trainer } from './trainer.js';
 import type { ProblemSource, RunHooks, RunResult } from './types.js';
 import { distNewtonStep } from './distnewton-math.js';
 
@@ -15,15 +15,9 @@ import { distNewtonStep } from './distnewton-math.js';
  * control is a round.
  */
 export async function runDistNewton<B>(ctx: PgasContext, config: ResolvedSolverConfig, source: ProblemSource<B>, hooks: RunHooks = {}): Promise<RunResult> {
-  const { problem, checkpoint } = await prepare(ctx, config, source);
-  const d = problem.model.paramCount;
+  const trainer = await startOnStateSegment(ctx, config, source, hooks);
+  const d = trainer.model.paramCount;
   const m = ctx.size;
-  const state = await ctx.createSegment(config.segmentBase, 4 * d);
-  const trainer = new Trainer(ctx, config, problem, state.f32, checkpoint !== null);
-  trainer.hooks = hooks;
-  trainer.initParams();
-  if (checkpoint) trainer.restore(checkpoint);
-  await ctx.barrier();
 
   const opts = config.distnewton;
   const theta = trainer.params;

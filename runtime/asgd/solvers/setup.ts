@@ -4,6 +4,7 @@ import { CheckpointMismatchError, ModelError, PeerFailedError } from '../errors.
 import type { DataSource, Model, Problem, ProblemFactory } from '../model.js';
 import { createOptimizer } from '../optim/factory.js';
 import { checkCompatible, checkpointPath, readCheckpoints, type Checkpoint } from '../run/checkpoint.js';
+import { agreeOnOutcome } from './agree.js';
 import type { ProblemSource } from './types.js';
 
 export async function resolveProblem<B>(source: ProblemSource<B>, part: number, parts: number, seed: number): Promise<Problem<B>> {
@@ -28,25 +29,8 @@ export function checkModel(model: Model<unknown>, data: DataSource<unknown>): vo
  * Run `work` on every rank, then agree: if it failed anywhere, every rank throws (its own error, or
  * PeerFailedError naming the ranks that failed) before anything collective that could hang starts.
  */
-export async function preflight<T>(ctx: PgasContext, work: () => Promise<T>): Promise<T> {
-  let result: T | undefined;
-  let failure: unknown;
-  try {
-    result = await work();
-  } catch (error) {
-    failure = error;
-  }
-  if (ctx.size > 1) {
-    const flags = new Float64Array(ctx.size);
-    flags[ctx.rank] = failure === undefined ? 0 : 1;
-    await ctx.allreduce(flags, flags, 'sum');
-    if (failure === undefined && flags.some((f) => f !== 0)) {
-      const ranks = Array.from(flags.keys()).filter((r) => flags[r] !== 0);
-      throw new PeerFailedError(`rank${ranks.length > 1 ? 's' : ''} ${ranks.join(', ')} failed to set up the run; nothing was trained`);
-    }
-  }
-  if (failure !== undefined) throw failure;
-  return result as T;
+export function preflight<T>(ctx: PgasContext, work: () => Promise<T>): Promise<T> {
+  return agreeOnOutcome(ctx, work, (ranks) => new PeerFailedError(`rank${ranks.length > 1 ? 's' : ''} ${ranks.join(', ')} failed to set up the run; nothing was trained`));
 }
 
 /**

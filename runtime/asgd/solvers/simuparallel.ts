@@ -1,8 +1,7 @@
 import type { PgasContext } from '../../../pgas/index.js';
 import type { ResolvedSolverConfig } from '../config.js';
 import { Breather, yieldNow } from './pace.js';
-import { prepare } from './setup.js';
-import { Trainer } from './trainer.js';
+import { startOnStateSegment } from './start.js';
 import type { ProblemSource, RunHooks, RunResult } from './types.js';
 
 /**
@@ -11,14 +10,8 @@ import type { ProblemSource, RunHooks, RunResult } from './types.js';
  * With one rank it is plain SGD. (The rank's state before the average is in `local` of the result.)
  */
 export async function runSimuParallel<B>(ctx: PgasContext, config: ResolvedSolverConfig, source: ProblemSource<B>, hooks: RunHooks = {}): Promise<RunResult & { local: Float32Array }> {
-  const { problem, checkpoint } = await prepare(ctx, config, source);
-  const d = problem.model.paramCount;
-  const state = await ctx.createSegment(config.segmentBase, 4 * d);
-  const trainer = new Trainer(ctx, config, problem, state.f32, checkpoint !== null);
-  trainer.hooks = hooks;
-  trainer.initParams();
-  if (checkpoint) trainer.restore(checkpoint);
-  await ctx.barrier();
+  const trainer = await startOnStateSegment(ctx, config, source, hooks);
+  const d = trainer.model.paramCount;
 
   const w = trainer.params;
   const breather = new Breather();

@@ -1,8 +1,7 @@
 import type { PgasContext } from '../../../pgas/index.js';
 import type { ResolvedSolverConfig } from '../config.js';
 import { STOP_REASONS, type StopReason } from '../run/control.js';
-import { prepare } from './setup.js';
-import { Trainer } from './trainer.js';
+import { startOnStateSegment } from './start.js';
 import type { ProblemSource, RunHooks, RunResult } from './types.js';
 
 /** control words after the gradient in the allreduced buffer */
@@ -22,14 +21,8 @@ const CONTROL = REASONS + STOP_REASONS.length;
  * allreduce, so every rank stops and checkpoints at the same step. With one rank it is plain SGD.
  */
 export async function runSync<B>(ctx: PgasContext, config: ResolvedSolverConfig, source: ProblemSource<B>, hooks: RunHooks = {}): Promise<RunResult> {
-  const { problem, checkpoint } = await prepare(ctx, config, source);
-  const d = problem.model.paramCount;
-  const state = await ctx.createSegment(config.segmentBase, 4 * d);
-  const trainer = new Trainer(ctx, config, problem, state.f32, checkpoint !== null);
-  trainer.hooks = hooks;
-  trainer.initParams();
-  if (checkpoint) trainer.restore(checkpoint);
-  await ctx.barrier();
+  const trainer = await startOnStateSegment(ctx, config, source, hooks);
+  const d = trainer.model.paramCount;
 
   const w = trainer.params;
   const g = trainer.grad;
