@@ -5,6 +5,9 @@
  * unusable ucx as skipped (in `all`) or as a failure that says why (asked for alone).
  */
 import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ucxUsableInChild } from '../pgas/transports/ucx/probe-child.js';
 import { baseEnv, runLauncher } from './fixtures/launcher-harness.js';
 import { runBenchCli } from './helpers/bench-cli.js';
@@ -54,7 +57,10 @@ test.serial('pgas-run --transport auto falls back to uws when ucx is not usable,
 
 test.serial('bench pgas --transport ucx fails saying why when ucx is not usable; ucx bench usage errors exit 2', async (t) => {
   const env = baseEnv({ PGAS_NATIVE_DISABLE: '1' });
-  const r = await runBenchCli(['pgas', '--transport', 'ucx', '--quick'], 60_000, { env, until: 'close' });
+  // --out: a run must never rewrite the committed results in bench/results/
+  const out = mkdtempSync(join(tmpdir(), 'pgas-ucx-bench-'));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const r = await runBenchCli(['pgas', '--transport', 'ucx', '--quick', '--out', out], 60_000, { env, until: 'close' });
   t.is(r.code, 1, r.stderr);
   t.regex(r.stderr, /ucx: skipped, not usable here: the native UCX addon is disabled by PGAS_NATIVE_DISABLE=1/);
   const bad = await runBenchCli(['ucx', '--fabric', 'carrier-pigeon'], 60_000, { env: baseEnv(), until: 'close' });
