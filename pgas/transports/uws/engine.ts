@@ -275,6 +275,9 @@ export class Engine {
 
   control(message: ToWorker): void {
     try {
+      // What the compute thread posted before this message is in the ring already: take it first, so
+      // that a disconnect (or an atomic, a send) comes after the operations posted before it.
+      if (!this.stopped) this.drain();
       this.handleControl(message);
     } catch (error) {
       this.log(`uws rank ${this.init.rank}: internal error on '${message.t}': ${(error as Error).stack ?? String(error)}`);

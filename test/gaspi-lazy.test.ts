@@ -1,0 +1,104 @@
+/**
+ * Lazy data links on the uws transport (issue 11): real rank processes; the links (`connections()`)
+ * and open sockets (/proc/PID/fd) each rank holds before and after its first use of a peer, eager for
+ * contrast, disconnect / reconnect with content checks, put-then-notify order across a lazy connect,
+ * and a rank killed while nobody holds a link to it.
+ */
+import test from 'ava';
+import { passedRanks, runJob, type JobResult } from './helpers/job.js';
+
+interface Counts {
+  rank: number;
+  label: string;
+  links: number[];
+  sockets?: number;
+  base?: number;
+  open?: number;
+  closed?: number;
+}
+
+function counts(result: JobResult, label: string): Map<number, Counts> {
+  const byRank = new Map<number, Counts>();
+  for (const line of result.stdout.split('\n')) {
+    if (!line.startsWith('COUNTS ')) continue;
+    const c = JSON.parse(line.slice(7)) as Counts;
+    if (c.label === label) byRank.set(c.rank, c);
+  }
+  return byRank;
+}
+
+function run(scenario: string, size: number, connections: 'lazy' | 'eager' | undefined): Promise<JobResult> {
+  const env: Record<string, string> = connections ? { PGAS_CONNECTIONS: connections } : {};
+  return runJob({ transport: 'uws', size, fixture: 'gaspi-lazy.js', args: [scenario], env, timeoutMs: 110000 });
+}
+
+function allPassed(t: { deepEqual: (a: unknown, b: unknown, m?: string) => void; true: (v: boolean, m?: string) => void }, result: JobResult, name: string, ranks: number[]): void {
+  t.deepEqual(passedRanks(result, name), ranks, result.stderr);
+}
+
+const SIZE = 4;
+const everyRank = Array.from({ length: SIZE }, (_, r) => r);
+
+test.serial('lazy (the default): no data link at start; a rank that puts only to its neighbour opens only that link', async (t) => {
+  const result = await run('neighbour', SIZE, undefined);
+  allPassed(t, result, 'neighbour', everyRank);
+  t.true(result.codes.every((c) => c === 0), result.stderr);
+  const start = counts(result, 'start');
+  const after = counts(result, 'after');
+  const barrier = counts(result, 'barrier');
+  for (const r of everyRank) {
+    const right = (r + 1) % SIZE;
+    t.deepEqual(start.get(r)?.links, [r], `rank ${r} holds no link at start`);
+    t.deepEqual(after.get(r)?.links, [r, right].sort((a, b) => a - b), `rank ${r} opened only the link to ${right}`);
+    // one outgoing link of its own, one incoming from its left neighbour
+    t.is(after.get(r)!.sockets! - start.get(r)!.sockets!, 2, `rank ${r}: sockets ${start.get(r)!.sockets} -> ${after.get(r)!.sockets}`);
+    // a dissemination barrier of 4 needs the links to r+1 and r+2 only
+    t.deepEqual(barrier.get(r)?.links, [r, right, (r + 2) % SIZE].sort((a, b) => a - b), `rank ${r} after a barrier`);
+  }
+});
+
+test.serial('eager (PGAS_CONNECTIONS=eager): every link is open at start and first use opens none', async (t) => {
+  const result = await run('neighbour', SIZE, 'eager');
+  allPassed(t, result, 'neighbour', everyRank);
+  const start = counts(result, 'start');
+  const after = counts(result, 'after');
+  for (const r of everyRank) {
+    t.deepEqual(start.get(r)?.links, everyRank, `rank ${r} links at start`);
+    t.is(after.get(r)!.sockets, start.get(r)!.sockets, `rank ${r}: no new socket on first use`);
+  }
+  // 3 outgoing + 3 incoming data connections more than a lazy rank holds at start
+  const lazy = counts(await run('neighbour', SIZE, 'lazy'), 'start');
+  for (const r of everyRank) t.is(start.get(r)!.sockets! - lazy.get(r)!.sockets!, 2 * (SIZE - 1), `rank ${r}: eager minus lazy sockets at start`);
+});
+
+test.serial('disconnect closes the link after its pending ops completed; the next op and connect() reopen it', async (t) => {
+  const result = await run('reconnect', 3, undefined);
+  allPassed(t, result, 'reconnect', [0, 1, 2]);
+  t.true(result.codes.every((c) => c === 0), result.stderr);
+  for (const round of [1, 2, 3]) {
+    const c = counts(result, `round ${round}`).get(0)!;
+    t.truthy(c, `round ${round} reported`);
+    t.is(c.open, c.base! + 1, `round ${round}: the first op opened one socket`);
+    t.is(c.closed, c.base, `round ${round}: disconnect closed it`);
+    t.deepEqual(c.links, [0], `round ${round}: no link after disconnect`);
+  }
+  const connect = counts(result, 'connect').get(0)!;
+  t.deepEqual(connect.links, [0, 2]);
+  t.is(connect.sockets, connect.base! + 1);
+});
+
+test.serial('put then notify to a rank without a link: the notification never arrives before the data', async (t) => {
+  const result = await run('order', 2, undefined);
+  allPassed(t, result, 'order', [0, 1]);
+  t.true(result.codes.every((c) => c === 0), result.stderr);
+});
+
+test.serial('a rank killed while nobody holds a data link to it is seen dead by the others', async (t) => {
+  const result = await run('deadnolink', 3, undefined);
+  allPassed(t, result, 'deadnolink', [0, 1]);
+  t.deepEqual(result.codes.slice(0, 2), [0, 0], result.stderr);
+  t.is(result.signals[2], 'SIGKILL');
+  t.deepEqual(counts(result, 'dying').get(2)?.links, [2], 'the victim held no link');
+  const seen = counts(result, 'seen-dead');
+  for (const r of [0, 1]) t.false(seen.get(r)!.links.includes(2), `rank ${r} never linked to the victim`);
+});
