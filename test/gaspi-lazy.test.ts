@@ -6,6 +6,8 @@
  */
 import test from 'ava';
 import { passedRanks, runJob, type JobResult } from './helpers/job.js';
+import { parseArgs } from '../runtime/launcher/args.js';
+import { parseConnectionMode, readRankEnvironment } from '../pgas/env.js';
 
 interface Counts {
   rank: number;
@@ -101,4 +103,19 @@ test.serial('a rank killed while nobody holds a data link to it is seen dead by 
   t.deepEqual(counts(result, 'dying').get(2)?.links, [2], 'the victim held no link');
   const seen = counts(result, 'seen-dead');
   for (const r of [0, 1]) t.false(seen.get(r)!.links.includes(2), `rank ${r} never linked to the victim`);
+});
+
+test('pgas-run --connections lazy|eager becomes PGAS_CONNECTIONS; anything else is a usage error', (t) => {
+  const cmd = parseArgs(['-n', '2', '--connections', 'eager', 'prog.js']);
+  t.is(cmd.kind, 'launch');
+  if (cmd.kind === 'launch') t.deepEqual(cmd.options.env, [['PGAS_CONNECTIONS', 'eager']]);
+  t.throws(() => parseArgs(['--connections', 'sometimes', 'prog.js']), { message: /--connections must be lazy or eager/ });
+});
+
+test('PGAS_CONNECTIONS: lazy by default, eager on request, a ConfigError otherwise', (t) => {
+  const env = { PGAS_RANK: '0', PGAS_SIZE: '2', PGAS_RENDEZVOUS: '127.0.0.1:1', PGAS_TOKEN: 'abcdefghij' };
+  t.is(readRankEnvironment(env).connections, 'lazy');
+  t.is(readRankEnvironment({ ...env, PGAS_CONNECTIONS: 'eager' }).connections, 'eager');
+  t.throws(() => readRankEnvironment({ ...env, PGAS_CONNECTIONS: 'static' }), { code: 'ERR_CONFIG', message: /PGAS_CONNECTIONS must be lazy or eager/ });
+  t.throws(() => parseConnectionMode(1, 'init option connections'), { code: 'ERR_CONFIG' });
 });
