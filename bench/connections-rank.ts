@@ -1,6 +1,7 @@
 /**
- * One rank of the connection benchmark (bench/connections-main.ts): joins the job, counts the sockets
- * this process holds once every rank has started (a barrier), and prints one RESULT line.
+ * One rank of the connection benchmark (bench/connections-main.ts): joins the job (PGAS_CONNECTIONS
+ * says lazy or eager), counts the sockets this process holds once every rank has started and passed a
+ * barrier (a lazy rank then holds the dissemination barrier's log2(N) links), and prints one RESULT line.
  */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { init } from '../pgas/index.js';
@@ -25,5 +26,6 @@ await ctx.barrier();
 const readyMs = Date.now() - started;
 const sockets = countSockets();
 await ctx.barrier();
-console.log(`RESULT ${JSON.stringify({ rank: ctx.rank, initMs, readyMs, sockets, connections: ctx.connections().length })}`);
+// connections() lists this rank too: the data links are one fewer
+console.log(`RESULT ${JSON.stringify({ rank: ctx.rank, initMs, readyMs, sockets, links: ctx.connections().length - 1 })}`);
 await ctx.close();
