@@ -8,6 +8,7 @@ import test from 'ava';
 import { passedRanks, runJob, type JobResult } from './helpers/job.js';
 import { parseArgs } from '../runtime/launcher/args.js';
 import { parseConnectionMode, readRankEnvironment } from '../pgas/env.js';
+import { joinRendezvous, RendezvousServer, type RendezvousClient } from '../pgas/bootstrap/index.js';
 
 interface Counts {
   rank: number;
@@ -73,6 +74,12 @@ test.serial('eager (PGAS_CONNECTIONS=eager): every link is open at start and fir
   for (const r of everyRank) t.is(start.get(r)!.sockets! - lazy.get(r)!.sockets!, 2 * (SIZE - 1), `rank ${r}: eager minus lazy sockets at start`);
 });
 
+test.serial('eager: connect, disconnect and reconnect on first use work there too (the gaspi-ext connect scenario)', async (t) => {
+  const result = await runJob({ transport: 'uws', size: 3, fixture: 'gaspi-ext.js', args: ['connect'], env: { PGAS_CONNECTIONS: 'eager' }, timeoutMs: 110000 });
+  t.deepEqual(passedRanks(result, 'connect'), [0, 1, 2], result.stderr);
+  t.true(result.codes.every((c) => c === 0), result.stderr);
+});
+
 test.serial('disconnect closes the link after its pending ops completed; the next op and connect() reopen it', async (t) => {
   const result = await run('reconnect', 3, undefined);
   allPassed(t, result, 'reconnect', [0, 1, 2]);
@@ -118,4 +125,50 @@ test('PGAS_CONNECTIONS: lazy by default, eager on request, a ConfigError otherwi
   t.is(readRankEnvironment({ ...env, PGAS_CONNECTIONS: 'eager' }).connections, 'eager');
   t.throws(() => readRankEnvironment({ ...env, PGAS_CONNECTIONS: 'static' }), { code: 'ERR_CONFIG', message: /PGAS_CONNECTIONS must be lazy or eager/ });
   t.throws(() => parseConnectionMode(1, 'init option connections'), { code: 'ERR_CONFIG' });
+});
+
+test('the rendezvous relays a segment announcement to every other rank and answers once all recorded it; a lost rank is not waited for', async (t) => {
+  const token = 'relay-test-token';
+  const rv = await RendezvousServer.start({ host: '127.0.0.1', port: 0, size: 3, token, startupTimeoutMs: 5000, heartbeatMs: 100, log: () => undefined });
+  t.teardown(() => rv.close());
+  const recorded: string[] = [];
+  const answered: [number, number, number][] = [];
+  const closing: string[] = [];
+  let refuse = false;
+  const clients: RendezvousClient[] = await Promise.all([0, 1, 2].map((rank) => joinRendezvous({
+    host: '127.0.0.1', port: rv.port, rank, size: 3, token, endpoint: `127.0.0.1:${1000 + rank}`, startupTimeoutMs: 5000, heartbeatMs: 100,
+    onPeerDead: () => undefined,
+    onSegment: (from, slot, bytes) => {
+      recorded.push(`${rank}<-${from}:${slot}=${bytes}`);
+      return refuse && rank === 1 ? 6 : 0;
+    },
+    onAnnounced: (req, status) => answered.push([rank, req, status]),
+    onPeerClosing: (from) => closing.push(`${rank}<-${from}`),
+  })));
+  const until = async (what: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 5000;
+    while (!what() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+  t.true(clients[0]!.announce(7, 3, 4096));
+  await until(() => answered.length === 1);
+  t.deepEqual(recorded.sort(), ['1<-0:3=4096', '2<-0:3=4096']);
+  t.deepEqual(answered, [[0, 7, 0]]);
+  // a refusal reaches the announcer as the status
+  refuse = true;
+  clients[2]!.announce(8, 4, 0);
+  await until(() => answered.length === 2);
+  t.deepEqual(answered[1], [2, 8, 6]);
+  // closing notices reach everyone else
+  clients[1]!.closing();
+  await until(() => closing.length === 2);
+  t.deepEqual(closing.sort(), ['0<-1', '2<-1']);
+  // a rank that is gone is not waited for: rank 2 vanishes before it could answer
+  refuse = false;
+  clients[2]!.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  clients[0]!.announce(9, 5, 64);
+  await until(() => answered.length === 3);
+  t.deepEqual(answered[2], [0, 9, 0]);
+  clients[0]!.leave();
+  clients[1]!.leave();
 });
