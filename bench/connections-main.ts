@@ -1,7 +1,9 @@
 /**
  * Start-up time and open sockets of an N-rank uws job on this host (oversubscribed: N processes on
  * however many cores there are), with lazy and eager data links side by side in one run:
- * `node dist/bench/connections-main.js [--ranks N] [--connections lazy|eager|both]` (default 64, both).
+ * `node dist/bench/connections-main.js [--ranks N] [--connections lazy|eager|both|LIST]` (default 64,
+ * both = lazy,eager; LIST: modes in the order to run them, e.g. eager,lazy or lazy,eager,lazy,eager,
+ * since on a loaded machine the order matters).
  * For each mode: the time until every rank finished init, and until every rank passed a barrier; the
  * sockets and data links per process after that barrier (from /proc/PID/fd), min/median/max; the load
  * average around the run. Figures only; nothing passes or fails on them.
@@ -44,7 +46,7 @@ function freePort(): Promise<number> {
 }
 
 function usage(): never {
-  process.stderr.write('usage: node dist/bench/connections-main.js [--ranks N>=2] [--connections lazy|eager|both]\n');
+  process.stderr.write('usage: node dist/bench/connections-main.js [--ranks N>=2] [--connections lazy|eager|both|eager,lazy,...]\n');
   process.exit(2);
 }
 
@@ -58,8 +60,8 @@ const args = process.argv.slice(2);
 const size = Number(option(args, '--ranks') ?? 64);
 const which = option(args, '--connections') ?? 'both';
 if (!Number.isInteger(size) || size < 2) usage();
-if (which !== 'lazy' && which !== 'eager' && which !== 'both') usage();
-const modes: Mode[] = which === 'both' ? ['lazy', 'eager'] : [which];
+const modes = (which === 'both' ? 'lazy,eager' : which).split(',') as Mode[];
+if (modes.some((m) => m !== 'lazy' && m !== 'eager')) usage();
 
 const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
 
@@ -117,9 +119,11 @@ for (const mode of modes) {
   console.log(`  after the barrier, per process (min / median / max): data links ${stat(r.links)}; sockets ${stat(r.sockets)}; total sockets ${sum(r.sockets)}`);
   console.log(`  load average (1/5/15 min) before -> after: ${r.load}`);
 }
-const lazy = done.find((r) => r.mode === 'lazy');
-const eager = done.find((r) => r.mode === 'eager');
-if (lazy && eager) {
-  const ratio = (a: number, b: number): string => (a / b).toFixed(2);
-  console.log(`lazy / eager: init ${ratio(lazy.initMs, eager.initMs)}, init + barrier ${ratio(lazy.readyMs, eager.readyMs)}, total sockets ${ratio(sum(lazy.sockets), sum(eager.sockets))}`);
+const mean = (mode: Mode, value: (r: ModeResult) => number): number => {
+  const runs = done.filter((r) => r.mode === mode);
+  return sum(runs.map(value)) / runs.length;
+};
+if (modes.includes('lazy') && modes.includes('eager')) {
+  const ratio = (value: (r: ModeResult) => number): string => (mean('lazy', value) / mean('eager', value)).toFixed(2);
+  console.log(`lazy / eager (means over the runs of each): init ${ratio((r) => r.initMs)}, init + barrier ${ratio((r) => r.readyMs)}, total sockets ${ratio((r) => sum(r.sockets))}`);
 }

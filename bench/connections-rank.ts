@@ -3,21 +3,8 @@
  * says lazy or eager), counts the sockets this process holds once every rank has started and passed a
  * barrier (a lazy rank then holds the dissemination barrier's log2(N) links), and prints one RESULT line.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
 import { init } from '../pgas/index.js';
-
-/** Open sockets of this process: entries of /proc/self/fd that link to `socket:[…]`. */
-function countSockets(): number {
-  let sockets = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) sockets++;
-    } catch {
-      // the fd closed while we looked
-    }
-  }
-  return sockets;
-}
+import { countSockets } from './sockets.js';
 
 const started = Number(process.env.BENCH_SPAWNED_AT ?? Date.now());
 const ctx = await init();
