@@ -61,12 +61,12 @@ export class LinkTable {
   private readonly queues: (Waiter[] | undefined)[];
   /** per link: what waits until every request sent on it is answered */
   private readonly idleWaiters = new Map<PeerLink, (() => void)[]>();
-  private readonly ca: Buffer | undefined;
+  /** the CA bundle trusted for wss:// links, read on the first open (null: not read yet) */
+  private ca: Buffer | undefined | null = null;
 
   constructor(private readonly options: LinkTableOptions) {
     this.links = new Array<PeerLink | undefined>(options.size).fill(undefined);
     this.queues = new Array<Waiter[] | undefined>(options.size).fill(undefined);
-    this.ca = options.tls ? readCa(options.tls) : undefined;
   }
 
   /** The link to send on now: open, with nothing queued before it (the hot path of every post). */
@@ -108,6 +108,7 @@ export class LinkTable {
     for (let attempt = 0; attempt < CONNECT_ATTEMPTS; attempt++) {
       if (link.state === LINK_GONE || this.closing) return; // declared dead or closing meanwhile: already failed
       try {
+        if (this.ca === null) this.ca = this.options.tls ? readCa(this.options.tls) : undefined;
         await connectLink(link, {
           url: `${this.options.tls ? 'wss' : 'ws'}://${endpoint}/pgas`,
           token: this.options.token,
