@@ -1,22 +1,10 @@
 /**
- * One rank of the connection benchmark (bench/connections-main.ts): joins the job, counts the sockets
- * this process holds once every rank has started (a barrier), and prints one RESULT line.
+ * One rank of the connection benchmark (bench/connections-main.ts): joins the job (PGAS_CONNECTIONS
+ * says lazy or eager), counts the sockets this process holds once every rank has started and passed a
+ * barrier (a lazy rank then holds the dissemination barrier's log2(N) links), and prints one RESULT line.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
 import { init } from '../pgas/index.js';
-
-/** Open sockets of this process: entries of /proc/self/fd that link to `socket:[…]`. */
-function countSockets(): number {
-  let sockets = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) sockets++;
-    } catch {
-      // the fd closed while we looked
-    }
-  }
-  return sockets;
-}
+import { countSockets } from './sockets.js';
 
 const started = Number(process.env.BENCH_SPAWNED_AT ?? Date.now());
 const ctx = await init();
@@ -25,5 +13,6 @@ await ctx.barrier();
 const readyMs = Date.now() - started;
 const sockets = countSockets();
 await ctx.barrier();
-console.log(`RESULT ${JSON.stringify({ rank: ctx.rank, initMs, readyMs, sockets, connections: ctx.connections().length })}`);
+// connections() lists this rank too: the data links are one fewer
+console.log(`RESULT ${JSON.stringify({ rank: ctx.rank, initMs, readyMs, sockets, links: ctx.connections().length - 1 })}`);
 await ctx.close();

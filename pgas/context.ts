@@ -99,7 +99,7 @@ export class PgasContext {
   private readonly reads: ReadNotifyTracker;
   /** the statistics counters in shared memory (stats-layout.ts) */
   private readonly counters: Float64Array;
-  /** ranks this rank holds a connection to (connect/disconnect) */
+  /** GASPI connection bookkeeping for transports without links of their own (threads, ucx) */
   private readonly connected: Uint8Array;
   private stopKillWatch: () => void = () => undefined;
   private closed = false;
@@ -119,7 +119,7 @@ export class PgasContext {
     this.activeQueues.fill(1, 0, this.config.initialQueues);
     this.reads = new ReadNotifyTracker(this.shared, this.config.queues + 1, this.config.spinMicros);
     this.counters = this.shared.stats;
-    // Transports connect every pair at start (uws, ucx) or need no connection (threads).
+    // threads need no connection, ucx connects every pair at start; uws reports its real links.
     this.connected = new Uint8Array(this.size).fill(1);
   }
 
@@ -824,9 +824,9 @@ export class PgasContext {
   // ---- connections ----------------------------------------------------------------------------
 
   /**
-   * GASPI connect: make sure this rank can reach `rank`. Every transport here connects on first use
-   * (threads need no connection; uws and ucx connect all pairs at start), so this resolves at once for
-   * a live rank and rejects with PeerDeadError for a dead one.
+   * GASPI connect: open this rank's data link to `rank` now rather than on first use (uws); resolves
+   * once it is open. Rejects with PeerDeadError for a dead rank, TimeoutError after `timeoutMs` (the
+   * link may still open later). threads need no link and ucx opens all at start: they resolve at once.
    */
   async connect(rank: number, timeoutMs = Infinity): Promise<void> {
     this.checkOpen();
@@ -834,21 +834,28 @@ export class PgasContext {
     checkTimeout(timeoutMs);
     if (!this.shared.alive(rank)) throw new PeerDeadError(rank, `connect: rank ${rank} is dead`);
     this.connected[rank] = 1;
+    if (this.transport.connect) await withTimeout(this.transport.connect(rank), timeoutMs, `connect to rank ${rank}`);
   }
 
   /**
-   * GASPI disconnect: this rank no longer needs `rank`. Outstanding operations to it must be complete
-   * (wait first). The next operation to it connects again (connect on first use).
+   * GASPI disconnect: close this rank's data link to `rank` (uws). Operations already posted to it
+   * complete first (or fail typed, e.g. PeerDeadError if it dies meanwhile); the next operation to
+   * `rank` opens a new link. TimeoutError after `timeoutMs` (the link still closes once those complete).
    */
   async disconnect(rank: number, timeoutMs = Infinity): Promise<void> {
     this.checkOpen();
     checkIndex('rank', rank, this.size);
     checkTimeout(timeoutMs);
     this.connected[rank] = 0;
+    if (this.transport.disconnect) await withTimeout(this.transport.disconnect(rank), timeoutMs, `disconnect from rank ${rank}`);
   }
 
-  /** Ranks this rank is connected to (after disconnect, a rank is listed again once it is used or connected). */
+  /**
+   * This rank and the ranks it holds an open data link to (uws: the real links, so a lazy job lists
+   * only the ranks it has used). threads and ucx: every rank, less those disconnected and not used since.
+   */
   connections(): number[] {
+    if (this.transport.connections) return this.transport.connections();
     const list: number[] = [];
     this.connected.forEach((c, r) => { if (c) list.push(r); });
     return list;

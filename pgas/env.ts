@@ -19,12 +19,31 @@
  *   PGAS_ADVERTISE_HOST     address peers use to reach it (default: the listen host)
  *   PGAS_STARTUP_TIMEOUT_MS how long the rendezvous waits for every rank (default 30000)
  *   PGAS_HEARTBEAT_MS       liveness heartbeat period on the bootstrap connection (default 500)
+ *   PGAS_CONNECTIONS        lazy (default) | eager: uws data links open on first use of a rank, or
+ *                           all at start (GPI-2's dynamic versus static infrastructure); ucx is always
+ *                           eager, threads need none (pgas-run --connections)
  *
  * Slurm (SLURM_PROCID, SLURM_NTASKS) and Open MPI / PMI (OMPI_COMM_WORLD_RANK/SIZE, PMI_RANK/SIZE)
  * variables stand in for PGAS_RANK / PGAS_SIZE when those are absent.
  */
 import { ConfigError } from './errors.js';
 import type { TransportKind } from './transport.js';
+
+/** When a uws rank opens its data links: on first use of each peer, or all at start. */
+export type ConnectionMode = 'lazy' | 'eager';
+
+/**
+ * Lazy, like GPI-2's default (on-demand) infrastructure: a job opens only the links its traffic uses,
+ * which is what lets a large job start without N² connections.
+ */
+export const DEFAULT_CONNECTIONS: ConnectionMode = 'lazy';
+
+/** 'lazy' or 'eager' (`what` names the setting in the error); undefined or '' gives the default. */
+export function parseConnectionMode(value: unknown, what: string): ConnectionMode {
+  if (value === undefined || value === '') return DEFAULT_CONNECTIONS;
+  if (value === 'lazy' || value === 'eager') return value;
+  throw new ConfigError(`${what} must be lazy or eager, got '${String(value)}'`);
+}
 
 export interface RankEnvironment {
   rank: number;
@@ -38,6 +57,7 @@ export interface RankEnvironment {
   advertiseHost: string;
   startupTimeoutMs: number;
   heartbeatMs: number;
+  connections: ConnectionMode;
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -95,5 +115,6 @@ export function readRankEnvironment(env: NodeJS.ProcessEnv = process.env): RankE
     advertiseHost: env.PGAS_ADVERTISE_HOST || listenHost,
     startupTimeoutMs: intVar(env, 'PGAS_STARTUP_TIMEOUT_MS') ?? 30000,
     heartbeatMs: intVar(env, 'PGAS_HEARTBEAT_MS') ?? 500,
+    connections: parseConnectionMode(env.PGAS_CONNECTIONS, 'PGAS_CONNECTIONS'),
   };
 }

@@ -16,7 +16,7 @@ export { Segment } from './segment.js';
 export { Group } from './collectives/group.js';
 export type { ReduceOp, ReduceArray, UserReduce, UserReduceArray } from './collectives/allreduce.js';
 export { DEFAULT_CONFIG, resolveConfig, type PgasConfig } from './config.js';
-export { readRankEnvironment, type RankEnvironment } from './env.js';
+export { readRankEnvironment, DEFAULT_CONNECTIONS, type ConnectionMode, type RankEnvironment } from './env.js';
 export { runThreadRanks, type ThreadRunOptions, type ThreadRunResult } from './transports/threads/hub.js';
 export type { PassiveMessage, TransportKind } from './transport.js';
 export * from './errors.js';

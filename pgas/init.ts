@@ -1,7 +1,7 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import { resolveConfig, type PgasConfig } from './config.js';
 import { PgasContext } from './context.js';
-import { readRankEnvironment } from './env.js';
+import { parseConnectionMode, readRankEnvironment, type ConnectionMode } from './env.js';
 import { ConfigError } from './errors.js';
 import { runThreadRanks } from './transports/threads/hub.js';
 import { ThreadsTransport } from './transports/threads/transport.js';
@@ -11,6 +11,11 @@ export interface InitOptions {
   config?: Partial<PgasConfig>;
   /** where to log transport events (bad tokens, malformed frames); default stderr */
   log?: (line: string) => void;
+  /**
+   * uws: open data links on first use of a rank ('lazy') or all at start ('eager'); default
+   * PGAS_CONNECTIONS, else lazy. ucx always connects at start; threads need no connections.
+   */
+  connections?: ConnectionMode;
 }
 
 /**
@@ -71,6 +76,7 @@ export async function init(options: InitOptions = {}): Promise<PgasContext> {
     advertiseHost: env.advertiseHost,
     startupTimeoutMs: env.startupTimeoutMs,
     heartbeatMs: env.heartbeatMs,
+    connections: options.connections === undefined ? env.connections : parseConnectionMode(options.connections, 'init option connections'),
     ...(options.log ? { log: options.log } : {}),
   });
   return PgasContext.open(transport, env.startupTimeoutMs);

@@ -93,6 +93,16 @@ export interface Transport {
   /** Next passive message from any rank, in arrival order; `timeoutMs` 0 tests, Infinity blocks. */
   receive(timeoutMs: number): Promise<PassiveMessage | undefined>;
 
+  /**
+   * Optional, for transports whose links open on demand (uws): open the link to `rank` now (GASPI
+   * connect), close it once what was sent on it is answered (disconnect), and list this rank plus the
+   * ranks it holds an open link to. Without them the context keeps GASPI's bookkeeping only (threads
+   * need no links; ucx opens all at start).
+   */
+  connect?(rank: number): Promise<void>;
+  disconnect?(rank: number): Promise<void>;
+  connections?(): number[];
+
   /** Close everything; pending operations complete with status CLOSED. */
   close(): Promise<void>;
 }

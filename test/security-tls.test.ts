@@ -96,14 +96,23 @@ tlsTest('over TLS: plain and untrusting clients fail cleanly, a trusting one wit
   t.regex(ranks[0]!.stderr(), /rejected a connection from \S+: wrong proof of the job token/);
 });
 
-tlsTest('a rank that does not trust the certificate fails to start with a clear error, not a hang', async (t) => {
+tlsTest('eager: a rank that does not trust the certificate fails to start with a clear error, not a hang', async (t) => {
   const c = selfSigned('noca');
-  const ranks = await startJob(2, { scenario: 'fail-start', perRank: (r) => ({ env: { ...tlsEnv(c, r === 0), PGAS_STARTUP_TIMEOUT_MS: '8000' } }) });
+  const env = (r: number): Record<string, string> => ({ ...tlsEnv(c, r === 0), PGAS_STARTUP_TIMEOUT_MS: '8000', PGAS_CONNECTIONS: 'eager' });
+  const ranks = await startJob(2, { scenario: 'fail-start', perRank: (r) => ({ env: env(r) }) });
   t.teardown(() => killAll(ranks));
   const one = await ranks[1]!.waitLine((l) => 'error' in l || 'started' in l, 30000);
   t.like(one, { error: { code: 'ERR_RENDEZVOUS' } });
   t.regex((one.error as { message: string }).message, /cannot open a data connection to rank 0 .*self.signed certificate/);
   for (const r of ranks) t.not((await r.exited).signal, 'SIGKILL');
+});
+
+tlsTest('lazy: a rank that does not trust the certificate fails its first use of the link with PeerDeadError and says why', async (t) => {
+  const c = selfSigned('noca-lazy');
+  // rank 1 has no CA: it starts (no link yet), then connect(0) fails with a log line naming the certificate
+  const result = await runJob({ transport: 'uws', size: 2, fixture: 'gaspi-lazy.js', args: ['untrusted'], env: { PGAS_TLS_CERT: c.cert, PGAS_TLS_KEY: c.key }, timeoutMs: 110000 });
+  t.deepEqual(passedRanks(result, 'untrusted'), [0, 1], result.stderr);
+  t.regex(result.stderr, /rank 1 cannot open a data connection to rank 0 .*self.signed certificate.*treating rank 0 as dead/);
 });
 
 tlsTest('pgas-run --tls-cert/--tls-key/--tls-ca runs a job over TLS; without --tls-ca the ranks refuse the certificate', async (t) => {

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { ClientHandshake } from '../auth/index.js';
 import { BadTokenError, RendezvousError } from '../errors.js';
-import { formatEndpoint, MISSED_HEARTBEATS, readLines, writeLine, type FromRendezvous, type Member } from './protocol.js';
+import { formatEndpoint, isCount, MISSED_HEARTBEATS, readLines, writeLine, type FromRendezvous, type Member } from './protocol.js';
 
 export interface JoinOptions {
   /** where the rendezvous listens */
@@ -24,6 +24,15 @@ export interface JoinOptions {
   onPeerDead: (rank: number) => void;
   pid?: number;
   hostname?: string;
+  /**
+   * Another rank's segment announcement, relayed (protocol.ts): record it and return 0, or a WireStatus
+   * refusing it. Default: accepted and ignored.
+   */
+  onSegment?: (rank: number, slot: number, bytes: number) => number;
+  /** every other live rank answered this rank's announcement `req` (status: the first refusal) */
+  onAnnounced?: (req: number, status: number) => void;
+  /** another rank began its close (it sends no more operations) */
+  onPeerClosing?: (rank: number) => void;
 }
 
 const RETRY_MS = 100;
@@ -51,7 +60,12 @@ export class RendezvousClient {
   /** @internal a line after the table */
   onLine(line: FromRendezvous): void {
     this.lastSeen = Date.now();
-    if (line.t === 'dead' && Number.isInteger(line.rank) && line.rank >= 0 && line.rank < this.options.size) this.declare(line.rank);
+    const o = this.options;
+    if (line.t === 'dead' && this.isRank(line.rank)) this.declare(line.rank);
+    else if (line.t === 'segment' && this.isRank(line.rank) && isCount(line.n, Number.MAX_SAFE_INTEGER) && isCount(line.slot) && isCount(line.bytes)) {
+      writeLine(this.socket, { t: 'ack', n: line.n, status: o.onSegment?.(line.rank, line.slot, line.bytes) ?? 0 });
+    } else if (line.t === 'segment-done' && isCount(line.req) && isCount(line.status, 255)) o.onAnnounced?.(line.req, line.status);
+    else if (line.t === 'closing' && this.isRank(line.rank)) o.onPeerClosing?.(line.rank);
     else if (line.t === 'bye') {
       // The rendezvous ended cleanly (rank 0 closed): not a death; nobody watches health any more.
       this.ended = true;
@@ -67,6 +81,25 @@ export class RendezvousClient {
       this.ended = true;
       this.declare(0);
     }
+  }
+
+  /**
+   * Relay a segment announcement to every other rank; `onAnnounced(req, ...)` follows once all live
+   * ones recorded it. False if the rendezvous is gone (nobody is left to tell).
+   */
+  announce(req: number, slot: number, bytes: number): boolean {
+    if (this.ended) return false;
+    writeLine(this.socket, { t: 'segment', req, slot, bytes });
+    return true;
+  }
+
+  /** Tell every other rank that this rank's close() began (it sends no more operations). */
+  closing(): void {
+    if (!this.ended) writeLine(this.socket, { t: 'closing' });
+  }
+
+  private isRank(rank: unknown): rank is number {
+    return Number.isInteger(rank) && (rank as number) >= 0 && (rank as number) < this.options.size;
   }
 
   /** Say "leave" (a clean end: nobody reports this rank dead) and close the connection. */

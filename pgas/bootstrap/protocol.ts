@@ -7,6 +7,16 @@
  *                    (auth: the proof of the job token for this rank, base64; the token is never sent)
  *   rank 0 -> rank   welcome {data} (the rendezvous's own proof), then table {members} | error {code,
  *                    message}, then hb, dead {rank}, bye
+ *
+ * After the table, the connection also relays what every rank must hear without a data link to it
+ * (the uws transport connects data links lazily, pgas/transports/uws/engine.ts):
+ *
+ *   rank -> rank 0   segment {req, slot, bytes}   a segment's size (0: deleted), for every other rank
+ *   rank 0 -> rank   segment {n, rank, slot, bytes}   ... relayed, `rank` the announcer (as it proved)
+ *   rank -> rank 0   ack {n, status}              recorded (status 0) or refused (a WireStatus)
+ *   rank 0 -> rank   segment-done {req, status}   every live rank answered (status: the first refusal)
+ *   rank -> rank 0   closing                      this rank's close() began: it sends no more ops
+ *   rank 0 -> rank   closing {rank}               ... relayed to every other rank
  */
 import type { Socket } from 'node:net';
 
@@ -25,7 +35,13 @@ export interface RegisterLine extends Member {
   size: number;
 }
 
-export type ToRendezvous = RegisterLine | { t: 'hb' } | { t: 'leave' };
+export type ToRendezvous =
+  | RegisterLine
+  | { t: 'hb' }
+  | { t: 'leave' }
+  | { t: 'segment'; req: number; slot: number; bytes: number }
+  | { t: 'ack'; n: number; status: number }
+  | { t: 'closing' };
 
 export type FromRendezvous =
   | { t: 'challenge'; data: string }
@@ -34,6 +50,9 @@ export type FromRendezvous =
   | { t: 'error'; code: 'ERR_BAD_TOKEN' | 'ERR_RENDEZVOUS'; message: string }
   | { t: 'hb' }
   | { t: 'dead'; rank: number }
+  | { t: 'segment'; n: number; rank: number; slot: number; bytes: number }
+  | { t: 'segment-done'; req: number; status: number }
+  | { t: 'closing'; rank: number }
   | { t: 'bye' };
 
 /** A line longer than this is not ours (a table of 4096 ranks is well below it). */
@@ -81,6 +100,9 @@ export function writeLine(socket: Socket, line: ToRendezvous | FromRendezvous): 
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/** A non-negative integer no larger than `max` (fields of relayed lines). */
+export const isCount = (v: unknown, max = 2 ** 31): v is number => isInt(v) && v >= 0 && v <= max;
 
 /** The registration line, checked field by field; a string says what is wrong. */
 export function parseRegister(value: unknown): RegisterLine | string {

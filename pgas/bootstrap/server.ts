@@ -11,6 +11,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DEFAULT_AUTH_TIMEOUT_MS, RejectionLog, ServerHandshake } from '../auth/index.js';
 import { formatEndpoint, MAX_RANK_LINE_BYTES, MISSED_HEARTBEATS, parseRegister, readLines, writeLine, type Member } from './protocol.js';
+import { AnnouncementRelay, type RelayMember } from './relay.js';
 
 export interface RendezvousServerOptions {
   host: string;
@@ -50,6 +51,8 @@ export class RendezvousServer {
   private readonly startupTimer: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout;
   readonly rejections: RejectionLog;
+  /** segment announcements and closing notices between ranks (relay.ts) */
+  private readonly relay = new AnnouncementRelay(() => this.relayMembers());
 
   private constructor(server: Server, port: number, options: RendezvousServerOptions) {
     this.server = server;
@@ -141,9 +144,20 @@ export class RendezvousServer {
       return;
     }
     client.lastSeen = Date.now();
-    const t = (value as { t?: unknown } | null)?.t;
-    if (t === 'leave') client.left = true;
+    if (typeof value !== 'object' || value === null) return;
+    const line = value as Record<string, unknown>;
+    if (line.t === 'leave') {
+      client.left = true;
+      if (client.member) this.relay.gone(client.member.rank);
+    } else if (line.t !== 'hb' && client.member && this.phase === 'running') {
+      const problem = this.relay.handle({ rank: client.member.rank, socket: client.socket }, line);
+      if (problem !== undefined && problem !== 'other') this.log(`rendezvous: rank ${client.member.rank} sent ${problem}; ignored`);
+    }
     // heartbeats only refresh lastSeen
+  }
+
+  private *relayMembers(): Iterable<RelayMember> {
+    for (const c of this.registered.values()) if (!c.left) yield { rank: c.member!.rank, socket: c.socket };
   }
 
   /** The first line: a registration whose proof of the token holds for the rank it claims, or the end. */
@@ -250,6 +264,7 @@ export class RendezvousServer {
     const member = client.member;
     if (!member || this.registered.get(member.rank) !== client) return;
     this.registered.delete(member.rank);
+    this.relay.gone(member.rank);
     if (this.phase !== 'running' || client.left) return;
     for (const other of this.registered.values()) writeLine(other.socket, { t: 'dead', rank: member.rank });
   }

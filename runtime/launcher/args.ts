@@ -117,6 +117,11 @@ for (const [flag, variable] of [['--tls-cert', 'PGAS_TLS_CERT'], ['--tls-key', '
     o.env.push([variable, resolvePath(v)]);
   });
 }
+// When uws ranks open their data links (pgas/env.ts PGAS_CONNECTIONS): on first use, or all at start.
+valued(['--connections'], (o, v, f) => {
+  if (v !== 'lazy' && v !== 'eager') throw new UsageError(`${f} must be lazy or eager, got '${v}'`);
+  o.env.push(['PGAS_CONNECTIONS', v]);
+});
 switched(['--oversubscribe'], (o) => { o.oversubscribe = true; });
 switched(['--listen-any'], (o) => { o.listenAny = true; });
 switched(['--tolerate-failures'], (o) => { o.tolerateFailures = true; });
@@ -245,6 +250,8 @@ Rendezvous and start-up
   --rendezvous-port PORT    fixed rendezvous port (default: a free one)
   --startup-timeout MS      how long the rendezvous waits for every rank
   --heartbeat MS            liveness heartbeat period
+  --connections lazy|eager  uws data links open on first use of a rank (lazy,
+                            the default) or all at start (eager)
   --token-file FILE         job token from FILE (default: $PGAS_TOKEN or random)
   -x, --env NAME[=VALUE]    pass an environment variable to every rank
 

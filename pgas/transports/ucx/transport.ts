@@ -168,7 +168,15 @@ export class UcxTransport implements Transport {
     this.bootstrap = typeof options.bootstrap === 'function' ? options.bootstrap(this.shared) : options.bootstrap;
   }
 
-  /** Create the engine, exchange worker addresses through the bootstrap, connect to every peer. */
+  /**
+   * Create the engine, exchange worker addresses through the bootstrap, connect to every peer.
+   *
+   * Always eager (PGAS_CONNECTIONS is for uws only): segment announcements carry packed rkeys that can
+   * be unpacked only on an endpoint to their owner, and they travel as active messages on those
+   * endpoints, so every rank needs an endpoint to every peer before its first collective createSegment;
+   * on shared memory (the main use here) an endpoint holds no socket anyway. Lazy endpoints would mean
+   * relaying rkeys through the bootstrap and unpacking them on first use.
+   */
   static async create(binding: NativeBinding, options: UcxTransportOptions): Promise<UcxTransport> {
     const transport = new UcxTransport(binding, options);
     try {

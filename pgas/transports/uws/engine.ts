@@ -7,22 +7,20 @@ import { writeSync } from 'node:fs';
 import { joinRendezvous, formatEndpoint, RendezvousServer, type RendezvousClient } from '../../bootstrap/index.js';
 import { PgasError, RendezvousError, WireStatus } from '../../errors.js';
 import { SharedState } from '../../shared-state.js';
-import { readCa } from '../../auth/index.js';
 import { FrameEncoder, MAX_HEADER_BYTES, PREFIX_BYTES } from '../../wire/index.js';
 import {
   C_DOORBELL, C_EXIT, C_EXIT_DONE, C_HEAD, C_SLEEPING, C_TAIL, CHUNK_BYTES, CLOSE_LEAVING, E_LENGTH, E_LOCAL_OFFSET,
   E_LOCAL_SLOT, E_NOTIFICATION_ID, E_NOTIFICATION_VALUE, E_OP, E_QUEUE, E_RANK, E_REMOTE_OFFSET, E_REMOTE_SLOT, ENTRY_WORDS,
 } from './layout.js';
 import { scratchAllocator } from './buffers.js';
-import { connectLink, LINK_GONE, LINK_OPEN, PeerLink } from './links.js';
+import { LINK_GONE, LINK_OPEN, type PeerLink } from './links.js';
+import { LINK_CLOSE_WAIT_MS, LinkTable, type Waiter } from './link-table.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { Origin } from './origin.js';
 import { SegmentTable } from './segments.js';
 import { DataServer } from './server.js';
 import { Target } from './target.js';
 
-const CONNECT_ATTEMPTS = 3;
-const LINK_CLOSE_WAIT_MS = 1000;
 const LINGER_POLL_MS = 20;
 
 export class Engine {
@@ -36,12 +34,13 @@ export class Engine {
   private readonly segments: SegmentTable;
   private readonly origin: Origin;
   private readonly server: DataServer;
-  private readonly links: (PeerLink | undefined)[];
+  /** the outgoing data links, opened on demand (link-table.ts) */
+  private readonly table: LinkTable;
   private rendezvous: RendezvousServer | undefined;
   private bootstrap: RendezvousClient | undefined;
-  /** segment announcements waiting for peers: request id -> [peers still to answer, first failure] */
-  private readonly announcements = new Map<number, [number, number]>();
-  /** peers whose close() has begun (they closed their connection to this rank's server, saying so) */
+  /** segment announcements relayed through the rendezvous and not yet answered (request ids) */
+  private readonly announcements = new Set<number>();
+  /** peers whose close() has begun (they said so through the rendezvous, or on their link to this server) */
   private readonly peersLeaving = new Set<number>();
   private closing = false;
   private stopped = false;
@@ -53,10 +52,8 @@ export class Engine {
     this.ring = new Int32Array(init.ring);
     this.capacity = init.capacity;
     this.segments = new SegmentTable(this.shared.slots);
-    this.links = new Array<PeerLink | undefined>(init.size).fill(undefined);
     this.origin = new Origin(this.shared, this.segments, {
       atomicDone: (req, status, value) => this.post({ t: 'atomic', req, status, value }),
-      segmentAnswered: (req, status) => this.segmentAnswered(req, status),
       broken: (link, reason) => {
         this.log(`uws rank ${init.rank}: dropping the connection to rank ${link.rank}: ${reason}`);
         this.peerGone(link.rank, true);
@@ -79,6 +76,22 @@ export class Engine {
       log: (line) => this.log(line),
       onPeerLeaving: (rank) => this.peersLeaving.add(rank),
     });
+    this.table = new LinkTable({
+      rank: init.rank,
+      size: init.size,
+      token: init.token,
+      tls: init.tls,
+      shared: this.shared,
+      published: new Int32Array(init.linkState),
+      onMessage: (link, data) => this.answer(link, data),
+      onClose: (link, code) => this.linkClosed(link, code),
+      connectTimeoutMs: init.startupTimeoutMs,
+      unreachable: (rank, why) => {
+        this.log(`uws rank ${init.rank}: ${why}; treating rank ${rank} as dead`);
+        this.peerGone(rank, true);
+      },
+      uncork: () => this.origin.uncork(),
+    });
     this.sleep();
   }
 
@@ -94,7 +107,7 @@ export class Engine {
     }
   }
 
-  /** Listen, meet the others at the rendezvous, connect to every peer. */
+  /** Listen, meet the others at the rendezvous; eager: connect to every peer (lazy: on first use). */
   async start(): Promise<void> {
     const init = this.init;
     const port = await this.server.listen(init.listenHost).catch((error: Error) => {
@@ -126,42 +139,35 @@ export class Engine {
       endpoint: this.endpoint,
       startupTimeoutMs: init.startupTimeoutMs,
       heartbeatMs: init.heartbeatMs,
-      onPeerDead: (rank) => this.peerGone(rank, true),
+      onPeerDead: (rank) => this.onPeerDead(rank),
+      onSegment: (rank, slot, bytes) => this.recordSegment(rank, slot, bytes),
+      onAnnounced: (req, status) => {
+        if (this.announcements.delete(req)) this.post({ t: 'done', req, status });
+      },
+      onPeerClosing: (rank) => this.peersLeaving.add(rank),
     });
-    const members = this.bootstrap.members;
-    await Promise.all(members.filter((m) => m.rank !== init.rank).map((m) => this.connect(m.rank, m.endpoint, deadline)));
+    this.table.endpoints = this.bootstrap.members.map((m) => m.endpoint);
+    if (init.connections === 'lazy') return;
+    await Promise.all(this.bootstrap.members.filter((m) => m.rank !== init.rank && this.shared.alive(m.rank)).map(
+      (m) => this.table.open(m.rank, Math.max(1000, deadline - Date.now())).catch((error: Error) => {
+        throw new RendezvousError(`${error.message} (check PGAS_ADVERTISE_HOST of rank ${m.rank})`);
+      }),
+    ));
   }
 
-  private async connect(rank: number, endpoint: string, deadline: number): Promise<void> {
-    const link = new PeerLink(rank);
-    this.links[rank] = link;
-    if (!this.shared.alive(rank)) {
-      link.state = LINK_GONE;
-      return;
-    }
-    let lastError = '';
-    const ca = this.init.tls ? readCa(this.init.tls) : undefined;
-    for (let attempt = 0; attempt < CONNECT_ATTEMPTS; attempt++) {
-      try {
-        await connectLink(link, {
-          url: `${this.init.tls ? 'wss' : 'ws'}://${endpoint}/pgas`,
-          token: this.init.token,
-          rank: this.init.rank,
-          peerRank: rank,
-          ca,
-          maxPayload: CHUNK_BYTES + PREFIX_BYTES + MAX_HEADER_BYTES,
-          timeoutMs: Math.max(1000, deadline - Date.now()),
-          onMessage: (l, data) => this.answer(l, data),
-          onClose: (l, code) => this.linkClosed(l, code),
-        });
-        return;
-      } catch (error) {
-        if (link.state === LINK_GONE || this.closing) return; // declared dead meanwhile
-        lastError = (error as Error).message;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    throw new RendezvousError(`rank ${this.init.rank} cannot open a data connection to rank ${rank} at ${endpoint}: ${lastError} (check PGAS_ADVERTISE_HOST of rank ${rank})`);
+  private onPeerDead(rank: number): void {
+    this.peerGone(rank, true);
+    // Rank 0 hosts the rendezvous: with it gone, no announcement can be answered any more.
+    if (rank !== 0) return;
+    for (const req of this.announcements) this.post({ t: 'done', req, status: WireStatus.PEER_DEAD });
+    this.announcements.clear();
+  }
+
+  /** Another rank's segment announcement, relayed by the rendezvous: checked, then recorded in the directory. */
+  private recordSegment(rank: number, slot: number, bytes: number): number {
+    if (slot >= this.shared.slots || bytes > this.init.config.maxSegmentBytes) return WireStatus.INVALID;
+    this.shared.setRemoteBytes(rank, slot, bytes);
+    return WireStatus.OK;
   }
 
   private answer(link: PeerLink, data: Buffer): void {
@@ -174,7 +180,8 @@ export class Engine {
   }
 
   private linkClosed(link: PeerLink, code: number): void {
-    if (this.closing || link.state === LINK_GONE) {
+    // A link closed by disconnect (marked gone first), or one replaced since, says nothing about the peer.
+    if (this.closing || link.state === LINK_GONE || this.table.links[link.rank] !== link) {
       link.state = LINK_GONE;
       return;
     }
@@ -187,9 +194,9 @@ export class Engine {
    */
   peerGone(rank: number, dead: boolean): void {
     if (dead) this.shared.markDead(rank);
-    const link = this.links[rank];
-    if (!link || link.state === LINK_GONE) return;
-    link.state = LINK_GONE;
+    const link = this.table.links[rank];
+    this.table.gone(rank, WireStatus.PEER_DEAD);
+    if (!link) return;
     this.origin.failAll(link, WireStatus.PEER_DEAD);
     link.ws?.terminate();
   }
@@ -227,25 +234,20 @@ export class Engine {
     this.sleep();
   }
 
-  /** Take every published descriptor and send it (or fail it at once: peer gone, closing). */
+  /**
+   * Take every published descriptor and send it; one for a peer without an open link waits (a copy)
+   * while the link opens; fail it at once when the peer is gone or this rank closes.
+   */
   private drain(): void {
     const ring = this.ring;
     let head = Atomics.load(this.ctl, C_HEAD);
     while (this.consumed !== head) {
       const b = this.readIndex * ENTRY_WORDS;
-      const queue = ring[b + E_QUEUE]!;
       const rank = ring[b + E_RANK]!;
-      const link = this.links[rank];
-      if (this.closing) {
-        this.shared.complete(queue, WireStatus.CLOSED, rank);
-      } else if (link === undefined || link.state !== LINK_OPEN) {
-        this.shared.complete(queue, WireStatus.PEER_DEAD, rank);
-      } else {
-        this.origin.post(
-          link, ring[b + E_OP]!, queue, ring[b + E_LOCAL_SLOT]!, ring[b + E_LOCAL_OFFSET]!, ring[b + E_REMOTE_SLOT]!,
-          ring[b + E_REMOTE_OFFSET]!, ring[b + E_LENGTH]!, ring[b + E_NOTIFICATION_ID]!, ring[b + E_NOTIFICATION_VALUE]!,
-        );
-      }
+      const link = this.table.ready(rank);
+      if (this.closing) this.shared.complete(ring[b + E_QUEUE]!, WireStatus.CLOSED, rank);
+      else if (link !== undefined) this.postEntry(link, ring, b);
+      else this.table.whenOpen(rank, this.waitingEntry(ring.slice(b, b + ENTRY_WORDS)));
       this.readIndex = this.readIndex + 1 === this.capacity ? 0 : this.readIndex + 1;
       this.consumed = (this.consumed + 1) | 0;
       if (this.consumed === head) head = Atomics.load(this.ctl, C_HEAD);
@@ -254,10 +256,28 @@ export class Engine {
     this.origin.uncork();
   }
 
+  private postEntry(link: PeerLink, words: Int32Array, b: number): void {
+    this.origin.post(
+      link, words[b + E_OP]!, words[b + E_QUEUE]!, words[b + E_LOCAL_SLOT]!, words[b + E_LOCAL_OFFSET]!, words[b + E_REMOTE_SLOT]!,
+      words[b + E_REMOTE_OFFSET]!, words[b + E_LENGTH]!, words[b + E_NOTIFICATION_ID]!, words[b + E_NOTIFICATION_VALUE]!,
+    );
+  }
+
+  /** A descriptor (copied out of the ring, whose slot is reused) waiting for its peer's link. */
+  private waitingEntry(words: Int32Array): Waiter {
+    return {
+      send: (link) => this.postEntry(link, words, 0),
+      fail: (status) => this.shared.complete(words[E_QUEUE]!, status, words[E_RANK]!),
+    };
+  }
+
   // ---- control messages from the compute thread -----------------------------------------------
 
   control(message: ToWorker): void {
     try {
+      // What the compute thread posted before this message is in the ring already: take it first, so
+      // that a disconnect (or an atomic, a send) comes after the operations posted before it.
+      if (!this.stopped) this.drain();
       this.handleControl(message);
     } catch (error) {
       this.log(`uws rank ${this.init.rank}: internal error on '${message.t}': ${(error as Error).stack ?? String(error)}`);
@@ -275,24 +295,30 @@ export class Engine {
         this.announce(message.req, message.slot, 0);
         break;
       case 'atomic': {
-        const link = this.links[message.rank];
-        if (this.closing || !link || link.state !== LINK_OPEN) {
-          this.post({ t: 'atomic', req: message.req, status: this.closing ? WireStatus.CLOSED : WireStatus.PEER_DEAD, value: 0n });
-        } else {
-          this.origin.atomic(link, message.req, message.op, message.slot, message.offset, message.a, message.b);
-          this.origin.uncork();
-        }
+        const { req, op, slot, offset, a, b } = message;
+        this.sendWhenOpen(message.rank, (link) => this.origin.atomic(link, req, op, slot, offset, a, b),
+          (status) => this.post({ t: 'atomic', req, status, value: 0n }));
         break;
       }
       case 'send': {
-        const link = this.links[message.rank];
-        if (this.closing || !link || link.state !== LINK_OPEN) {
-          this.post({ t: 'done', req: message.req, status: this.closing ? WireStatus.CLOSED : WireStatus.PEER_DEAD });
-        } else {
-          this.origin.message(link, message.data);
-          this.origin.uncork();
-          this.post({ t: 'done', req: message.req, status: WireStatus.OK });
-        }
+        const { req, data } = message;
+        this.sendWhenOpen(message.rank, (link) => {
+          this.origin.message(link, data);
+          this.post({ t: 'done', req, status: WireStatus.OK });
+        }, (status) => this.post({ t: 'done', req, status }));
+        break;
+      }
+      case 'connect': {
+        const { req } = message;
+        this.table.whenOpen(message.rank, {
+          send: () => this.post({ t: 'done', req, status: WireStatus.OK }),
+          fail: (status) => this.post({ t: 'done', req, status }),
+        });
+        break;
+      }
+      case 'disconnect': {
+        const { req } = message;
+        this.table.disconnect(message.rank, (status) => this.post({ t: 'done', req, status }));
         break;
       }
       case 'close':
@@ -301,28 +327,28 @@ export class Engine {
     }
   }
 
-  /** Tell every open peer a segment's size; answer the compute thread once all have recorded it. */
-  private announce(req: number, slot: number, bytes: number): void {
-    let waiting = 0;
-    for (const link of this.links) {
-      if (!link || link.state !== LINK_OPEN) continue;
-      this.origin.announce(link, req, slot, bytes);
-      waiting++;
-    }
-    this.origin.uncork();
-    if (waiting === 0) this.post({ t: 'done', req, status: WireStatus.OK });
-    else this.announcements.set(req, [waiting, WireStatus.OK]);
+  /** An atomic or a passive message: out on rank's link once it is open (then uncorked at once). */
+  private sendWhenOpen(rank: number, send: (link: PeerLink) => void, fail: (status: number) => void): void {
+    this.table.whenOpen(rank, {
+      send: (link) => {
+        send(link);
+        this.origin.uncork();
+      },
+      fail,
+    });
   }
 
-  private segmentAnswered(req: number, status: number): void {
-    const entry = this.announcements.get(req);
-    if (!entry) return;
-    // A peer that died or left no longer needs the size: that is not a failure of the announcement.
-    if (status !== WireStatus.OK && status !== WireStatus.PEER_DEAD && entry[1] === WireStatus.OK) entry[1] = status;
-    if (--entry[0] === 0) {
-      this.announcements.delete(req);
-      this.post({ t: 'done', req, status: entry[1] });
+  /**
+   * Tell every other rank a segment's size through the rendezvous (so that no data link is needed);
+   * answer the compute thread once every live rank has recorded it. (A rank that died or left no longer
+   * needs the size: the rendezvous stops waiting for it.)
+   */
+  private announce(req: number, slot: number, bytes: number): void {
+    if (this.closing || !this.bootstrap?.announce(req, slot, bytes)) {
+      this.post({ t: 'done', req, status: this.closing ? WireStatus.CLOSED : WireStatus.OK });
+      return;
     }
+    this.announcements.add(req);
   }
 
   // ---- shutting down --------------------------------------------------------------------------
@@ -337,8 +363,9 @@ export class Engine {
     if (this.closing) return;
     this.closing = true;
     this.drain();
+    this.table.failQueued();
     const closed: Promise<void>[] = [];
-    for (const link of this.links) {
+    for (const link of this.table.links) {
       if (!link) continue;
       this.origin.failAll(link, WireStatus.CLOSED);
       const ws = link.ws;
@@ -354,9 +381,11 @@ export class Engine {
       }
       link.state = LINK_GONE;
     }
-    for (const req of [...this.announcements.keys()]) this.post({ t: 'done', req, status: WireStatus.CLOSED });
+    for (const req of this.announcements) this.post({ t: 'done', req, status: WireStatus.CLOSED });
     this.announcements.clear();
     await Promise.all(closed);
+    // Peers this rank never connected to learn it through the rendezvous that it sends no more.
+    this.bootstrap?.closing();
     await this.linger();
     this.bootstrap?.leave();
     this.server.close();
@@ -384,7 +413,7 @@ export class Engine {
   async abort(): Promise<void> {
     this.closing = true;
     this.bootstrap?.destroy();
-    for (const link of this.links) link?.ws?.terminate();
+    for (const link of this.table.links) link?.ws?.terminate();
     this.server.closeNow();
     await this.rendezvous?.close();
     this.stop();

@@ -44,6 +44,8 @@ export const CHUNK_BYTES = (16 << 20) - 4096;
 
 /** Close code a rank's connections end with when it closes cleanly (so that peers do not see a death). */
 export const CLOSE_LEAVING = 4000;
+/** Close code of a link closed by disconnect(rank): neither a death nor the end of the rank. */
+export const CLOSE_DISCONNECT = 4001;
 /** Close code for a connection that broke the protocol. */
 export const CLOSE_PROTOCOL = 4002;
 

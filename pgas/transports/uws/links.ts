@@ -100,6 +100,7 @@ export function connectLink(link: PeerLink, options: ConnectOptions): Promise<vo
       } else {
         const problem = handshake.confirm(data);
         if (problem !== undefined) return fail(problem);
+        if (link.state === LINK_GONE) return fail('the peer was declared dead while the link opened');
         step = 'open';
         settled = true;
         clearTimeout(timer);

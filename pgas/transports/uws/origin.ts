@@ -10,15 +10,13 @@ import { DecodedFrame, FrameEncoder, FrameOp, decodeFrame } from '../../wire/ind
 import { BufferPool, POOL_MIN_BYTES } from './buffers.js';
 import { CHUNK_BYTES } from './layout.js';
 import { LINK_OPEN, type PeerLink } from './links.js';
-import { FINAL, K_ATOMIC, K_GET, K_PUT, K_SEGMENT, K_TYPE } from './pending.js';
+import { FINAL, K_ATOMIC, K_GET, K_PUT, K_TYPE } from './pending.js';
 import type { SegmentTable } from './segments.js';
 import { opName } from './target.js';
 
 export interface OriginEvents {
   /** an atomic() request finished */
   atomicDone(req: number, status: number, value: bigint): void;
-  /** one peer answered (or can no longer answer) a segment announcement */
-  segmentAnswered(req: number, status: number): void;
   /** the peer broke the protocol: the link must be dropped and the peer treated as dead */
   broken(link: PeerLink, reason: string): void;
 }
@@ -82,12 +80,6 @@ export class Origin {
     const seq = link.sequence();
     link.pending.push(seq, K_ATOMIC | FINAL, 0, 0, 0, 0, req);
     this.send(link, this.encoder.atomic(op, seq, slot, offset, a, b));
-  }
-
-  announce(link: PeerLink, req: number, slot: number, bytes: number): void {
-    const seq = link.sequence();
-    link.pending.push(seq, K_SEGMENT | FINAL, 0, 0, 0, 0, req);
-    this.send(link, this.encoder.segment(seq, slot, bytes));
   }
 
   message(link: PeerLink, data: Uint8Array): void {
@@ -174,8 +166,6 @@ export class Origin {
       }
     } else if (type === K_ATOMIC) {
       this.events.atomicDone(fifo.aux, status, value);
-    } else if (type === K_SEGMENT) {
-      this.events.segmentAnswered(fifo.aux, status);
     }
     fifo.shift();
   }

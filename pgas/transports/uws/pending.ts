@@ -8,7 +8,7 @@
 export const K_PUT = 1; // PUT, PUT_NOTIFY or NOTIFY
 export const K_GET = 2;
 export const K_ATOMIC = 3; // aux = request id of the compute thread's atomic()
-export const K_SEGMENT = 4; // aux = request id of createSegment/deleteSegment
+// (4 was K_SEGMENT: segment announcements now travel through the rendezvous, bootstrap/relay.ts)
 export const K_TYPE = 7;
 export const FINAL = 8;
 

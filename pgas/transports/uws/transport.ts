@@ -20,6 +20,8 @@ import {
 } from './layout.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { authTimeoutMs, tlsFromEnvironment, type TlsFiles } from '../../auth/index.js';
+import { DEFAULT_CONNECTIONS, type ConnectionMode } from '../../env.js';
+import { PUBLISHED_OPEN } from './link-table.js';
 
 export interface UwsTransportOptions {
   rank: number;
@@ -35,6 +37,8 @@ export interface UwsTransportOptions {
   advertiseHost: string;
   startupTimeoutMs: number;
   heartbeatMs: number;
+  /** open data links on first use of a rank (default) or all at start (env.ts PGAS_CONNECTIONS) */
+  connections?: ConnectionMode;
   /** where to log transport events (bad tokens, malformed frames, deaths); default stderr */
   log?: (line: string) => void;
 }
@@ -55,8 +59,12 @@ export class UwsTransport implements Transport {
   readonly size: number;
   readonly config: PgasConfig;
   readonly shared: SharedState;
+  /** when data links open: on first use of a rank, or all at start */
+  readonly connectionMode: ConnectionMode;
   /** host:port of this rank's data server, as peers dial it */
   endpoint = '';
+  /** per rank: the state of this rank's data link to it, written by the worker (link-table.ts) */
+  private readonly linkState: Int32Array;
   private readonly worker: Worker;
   private readonly ctl: Int32Array;
   private readonly ring: Int32Array;
@@ -87,6 +95,8 @@ export class UwsTransport implements Transport {
     this.capacity = this.shared.queueCount * options.config.queueDepth;
     this.ctl = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
     this.ring = new Int32Array(new SharedArrayBuffer(this.capacity * ENTRY_WORDS * 4));
+    this.connectionMode = options.connections ?? DEFAULT_CONNECTIONS;
+    this.linkState = new Int32Array(new SharedArrayBuffer(4 * options.size));
     const init: WorkerInit = {
       rank: options.rank,
       size: options.size,
@@ -103,6 +113,8 @@ export class UwsTransport implements Transport {
       ctl: this.ctl.buffer as SharedArrayBuffer,
       ring: this.ring.buffer as SharedArrayBuffer,
       capacity: this.capacity,
+      connections: this.connectionMode,
+      linkState: this.linkState.buffer as SharedArrayBuffer,
       logToStderr: options.log === undefined,
     };
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
@@ -192,14 +204,15 @@ export class UwsTransport implements Transport {
     const segment: LocalSegment = { id: slot, bytes, data, notifications, byteOffset };
     this.local.set(slot, segment);
     this.shared.setRemoteBytes(this.rank, slot, bytes);
-    await this.request<void>(this.rank, `createSegment ${slot}`, (req) => ({ t: 'segment', req, slot, bytes, byteOffset, data, notifications }));
+    // Rank 0 named in errors: announcements travel through the rendezvous it hosts.
+    await this.request<void>(0, `createSegment ${slot}`, (req) => ({ t: 'segment', req, slot, bytes, byteOffset, data, notifications }));
     return segment;
   }
 
   async deleteSegment(slot: number): Promise<void> {
     if (!this.local.delete(slot)) throw new UnknownSegmentError(`segment ${slot} does not exist on rank ${this.rank}`);
     this.shared.setRemoteBytes(this.rank, slot, 0);
-    await this.request<void>(this.rank, `deleteSegment ${slot}`, (req) => ({ t: 'unsegment', req, slot }));
+    await this.request<void>(0, `deleteSegment ${slot}`, (req) => ({ t: 'unsegment', req, slot }));
   }
 
   localSegment(slot: number): LocalSegment | undefined {
@@ -269,6 +282,29 @@ export class UwsTransport implements Transport {
     }
     if (!this.shared.alive(rank)) throw new PeerDeadError(rank, `send: rank ${rank} is dead`);
     await this.request<void>(rank, `send to rank ${rank}`, (req) => ({ t: 'send', req, rank, data: copy }), [copy.buffer as ArrayBuffer]);
+  }
+
+  /** Open the data link to `rank` now (GASPI connect); resolves once it is open. */
+  async connect(rank: number): Promise<void> {
+    if (rank === this.rank) return;
+    if (!this.shared.alive(rank)) throw new PeerDeadError(rank, `connect: rank ${rank} is dead`);
+    await this.request<void>(rank, `connect to rank ${rank}`, (req) => ({ t: 'connect', req, rank }));
+  }
+
+  /**
+   * Close the data link to `rank` (GASPI disconnect) once every operation already sent on it is
+   * answered; resolves when it is closed. The next operation to `rank` opens a new one.
+   */
+  async disconnect(rank: number): Promise<void> {
+    if (rank === this.rank) return;
+    await this.request<void>(rank, `disconnect from rank ${rank}`, (req) => ({ t: 'disconnect', req, rank }));
+  }
+
+  /** This rank and every rank it holds an open data link to, ascending. */
+  connections(): number[] {
+    const list: number[] = [];
+    for (let r = 0; r < this.size; r++) if (r === this.rank || Atomics.load(this.linkState, r) === PUBLISHED_OPEN) list.push(r);
+    return list;
   }
 
   receive(timeoutMs: number): Promise<PassiveMessage | undefined> {
