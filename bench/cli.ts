@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadAverageNow } from './machine.js';
 import { readmeSection, writeReport } from './report.js';
 import { writeSuiteResult } from './results.js';
 import { parseSuiteArgs, UsageError } from './suite-args.js';
@@ -43,7 +44,7 @@ function usage(): string {
 }
 
 async function runSuite(suite: Suite, argv: readonly string[]): Promise<number> {
-  const args = parseSuiteArgs(suite.name, argv, suite.flags, { solvers: suite.solvers, transports: suite.transports });
+  const args = parseSuiteArgs(suite.name, argv, suite.flags, { solvers: suite.solvers, transports: suite.transports, workloads: suite.workloads });
   if (args.help) {
     process.stdout.write(`usage: npm run bench -- ${suite.name} [${suite.flags.join('] [')}]\n  ${suite.summary}\n`);
     return 0;
@@ -52,10 +53,12 @@ async function runSuite(suite: Suite, argv: readonly string[]): Promise<number> 
   // results folder is left alone (so a smoke run never overwrites the report's figures)
   const out = args.out !== undefined || args.json === undefined ? resolve(args.out ?? `${DEFAULT_RESULTS}${suite.name}`) : undefined;
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  // how busy the shared machine was when the run began (the record adds the end)
+  const loadAtStart = loadAverageNow();
   const started = performance.now();
   const output = await suite.run({ args, log, cores: cpus().length });
   const seconds = (performance.now() - started) / 1000;
-  const written = out !== undefined ? writeSuiteResult(out, suite.name, args.quick, seconds, output) : [];
+  const written = out !== undefined ? writeSuiteResult(out, suite.name, args.quick, seconds, output, loadAtStart) : [];
   const report = out !== undefined ? writeReport(dirname(out)) : undefined;
   if (args.json !== undefined) {
     writeFileSync(args.json, output.records.length === 0 ? '[]\n' : `[\n${output.records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);

@@ -59,7 +59,7 @@ export interface CnnBenchRecord {
 const PYTORCH_TRAIN = { value: 4300, unit: 'images/s', what: 'PyTorch 1.13, 1 thread, same net and solver' };
 const PYTORCH_ACC1 = { value: 0.825, unit: 'accuracy', what: 'PyTorch 1.13, Fashion-MNIST, 1 epoch' };
 const LENET = fileURLToPath(new URL('../../cnn/examples/mnist/lenet_train_test.prototxt', import.meta.url));
-const DEFAULT_FASHION = '/usr/share/datasets/fashion-mnist';
+export const DEFAULT_FASHION = '/usr/share/datasets/fashion-mnist';
 
 export interface GemmShape {
   name: string;
@@ -340,6 +340,24 @@ export function printCnnTable(records: readonly CnnBenchRecord[]): void {
   process.stdout.write(`${formatCnnTable(records)}\n`);
 }
 
+/**
+ * Write Caffe's LeNet on Fashion-MNIST (training data shuffled per epoch) and its solver (SGD 0.01,
+ * momentum 0.9, "inv" policy, as Caffe's lenet_solver) into `dir`, for distributed runs through the
+ * numeric core; returns the solver file.
+ */
+export function writeFashionLenetSolver(dir: string, fashionDir = DEFAULT_FASHION): string {
+  writeFileSync(join(dir, 'lenet.prototxt'), lenetDefinition(join(fashionDir, 'train-images-idx3-ubyte.gz'), join(fashionDir, 't10k-images-idx3-ubyte.gz'), 100, true));
+  const file = join(dir, 'solver.prototxt');
+  writeFileSync(file, `net: "lenet.prototxt" test_iter: 100 test_interval: 0 base_lr: 0.01 momentum: 0.9
+      weight_decay: 0.0005 lr_policy: "inv" gamma: 0.0001 power: 0.75 display: 0 max_iter: 1000000 snapshot_after_train: false`);
+  return file;
+}
+
+/** Whether Fashion-MNIST's files are in `fashionDir`. */
+export function hasFashionMnist(fashionDir = DEFAULT_FASHION): boolean {
+  return existsSync(join(fashionDir, 'train-images-idx3-ubyte.gz')) && existsSync(join(fashionDir, 't10k-images-idx3-ubyte.gz'));
+}
+
 export interface CnnAsgdOptions {
   /** wall time of each run (default 60 s) */
   seconds?: number;
@@ -361,7 +379,7 @@ export async function runCnnAsgdBench(options: CnnAsgdOptions = {}): Promise<Cnn
   const log = options.log ?? (() => {});
   const seconds = options.seconds ?? 60;
   const fashionDir = options.fashionDir ?? DEFAULT_FASHION;
-  if (!existsSync(join(fashionDir, 'train-images-idx3-ubyte.gz'))) {
+  if (!hasFashionMnist(fashionDir)) {
     log(`  ASGD comparison skipped: no Fashion-MNIST in ${fashionDir}`);
     return [];
   }
@@ -370,9 +388,7 @@ export async function runCnnAsgdBench(options: CnnAsgdOptions = {}): Promise<Cnn
   const records: CnnBenchRecord[] = [];
   const path: KernelPath = loadNativeKernels() ? 'native' : 'typescript';
   try {
-    writeFileSync(join(dir, 'lenet.prototxt'), lenetDefinition(join(fashionDir, 'train-images-idx3-ubyte.gz'), join(fashionDir, 't10k-images-idx3-ubyte.gz'), 100, true));
-    writeFileSync(join(dir, 'solver.prototxt'), `net: "lenet.prototxt" test_iter: 100 test_interval: 0 base_lr: 0.01 momentum: 0.9
-      weight_decay: 0.0005 lr_policy: "inv" gamma: 0.0001 power: 0.75 display: 0 max_iter: 1000000 snapshot_after_train: false`);
+    writeFashionLenetSolver(dir, fashionDir);
     for (const n of options.ranks ?? [1, 2]) {
       const r = spawnSync(process.execPath, [join(root, 'bin/pgas-run.js'), '-n', String(n), '--transport', options.transport ?? 'threads',
         join(root, 'dist/cnn/cli.js'), 'train', '--solver', join(dir, 'solver.prototxt'), '--parallel', 'asgd', '--seconds', String(seconds), '--kernels', path, '--quiet'],

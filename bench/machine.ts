@@ -33,6 +33,8 @@ export interface RunRecord {
   date: string;
   /** the 1, 5 and 15 minute load averages when the record was made (the end of the run): how busy the shared machine was */
   loadAverage: number[];
+  /** the same at the start of the run, when the caller took them (loadAverageNow()) */
+  loadAverageAtStart?: number[];
 }
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -73,10 +75,15 @@ export function reproduceCommand(argv: readonly string[] = process.argv.slice(2)
   return `npm run bench -- ${argv.map(quote).join(' ')}`.trim();
 }
 
-export function runRecord(transport: string, argv: readonly string[] = process.argv): RunRecord {
+/** the 1, 5 and 15 minute load averages, rounded to hundredths */
+export function loadAverageNow(): number[] {
+  return loadavg().map((v) => Math.round(v * 100) / 100);
+}
+
+export function runRecord(transport: string, argv: readonly string[] = process.argv, loadAverageAtStart?: number[]): RunRecord {
   return {
     machine: describeMachine(), transport, argv: [...argv], command: reproduceCommand(argv.slice(2)), date: new Date().toISOString(),
-    loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
+    loadAverage: loadAverageNow(), ...(loadAverageAtStart ? { loadAverageAtStart } : {}),
   };
 }
 

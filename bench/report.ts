@@ -5,17 +5,25 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { machineLine } from './machine.js';
+import { machineLine, type RunRecord } from './machine.js';
 import { markdownTable, readSuiteResults, type SuiteResultFile } from './results.js';
 
 export const SUITE_ORDER = ['pgas', 'kernels', 'scaling', 'convergence', 'ablation', 'sources', 'terabyte'] as const;
+
+/** How busy the shared machine was: load averages at the start (when recorded) and the end, and a warning when busy. */
+function loadText(r: RunRecord): string {
+  if (!r.loadAverage) return '';
+  const start = r.loadAverageAtStart ? `at the start ${r.loadAverageAtStart.join(' / ')}, ` : '';
+  const busy = Math.max(r.loadAverage[1]!, r.loadAverageAtStart?.[0] ?? 0) > r.machine.cores;
+  return `; load average ${start}at the end ${r.loadAverage.join(' / ')} (1 / 5 / 15 min) on ${r.machine.cores} cores${busy ? ' — **the machine was shared and busy: timings are noisy**' : ''}`;
+}
 
 function header(result: SuiteResultFile): string[] {
   const r = result.run;
   return [
     `- machine: ${machineLine(r.machine)}; ${r.machine.memoryGiB} GiB; ${r.machine.os}${r.machine.commit ? `; commit ${r.machine.commit}` : ''}`,
     `- transport: ${r.transport}; measured ${r.date.slice(0, 16).replace('T', ' ')} UTC in ${result.seconds.toFixed(0)} s${result.quick ? ' (**--quick**: smoke-test sizes, rough figures)' : ''}` +
-      (r.loadAverage ? `; load average at the end ${r.loadAverage.join(' / ')} (1 / 5 / 15 min) on ${r.machine.cores} cores${r.loadAverage[1]! > r.machine.cores ? ' — **the machine was shared and busy: timings are noisy**' : ''}` : ''),
+      loadText(r),
     `- reproduce: \`${r.command}\``,
   ];
 }

@@ -73,9 +73,9 @@ export function stampSvg(svg: string, line: string): string {
 }
 
 /** Write the suite's JSON and SVG files into `dir`; returns the paths written. */
-export function writeSuiteResult(dir: string, suite: string, quick: boolean, seconds: number, output: SuiteOutput): string[] {
+export function writeSuiteResult(dir: string, suite: string, quick: boolean, seconds: number, output: SuiteOutput, loadAverageAtStart?: number[]): string[] {
   mkdirSync(dir, { recursive: true });
-  const run = runRecord(output.transport);
+  const run = runRecord(output.transport, process.argv, loadAverageAtStart);
   const written: string[] = [];
   for (const plot of output.plots) {
     if (!/^[\w.-]+\.svg$/.test(plot.file)) throw new Error(`plot file name '${plot.file}' must be a plain name ending in .svg`);

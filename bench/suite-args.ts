@@ -9,7 +9,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const SUITE_FLAGS = ['--quick', '--out', '--ranks', '--seeds', '--solvers', '--transport', '--size', '--fraction', '--time-budget', '--json', '--help'] as const;
+export const SUITE_FLAGS = ['--quick', '--out', '--ranks', '--seeds', '--solvers', '--transport', '--size', '--fraction', '--time-budget', '--workload', '--json', '--help'] as const;
 export type SuiteFlag = (typeof SUITE_FLAGS)[number];
 
 export interface SuiteArgs {
@@ -27,6 +27,8 @@ export interface SuiteArgs {
   sizeText: string | undefined;
   fraction: number | undefined;
   timeBudget: number | undefined;
+  /** which workloads of a suite with several (scaling: kmeans, lenet) */
+  workloads: string[] | undefined;
   json: string | undefined;
 }
 
@@ -39,6 +41,16 @@ function positiveInt(flag: string, text: string, max: number): number {
   return v;
 }
 
+/** A comma-separated list of names from `allowed`, each at most once. */
+function choiceList(flag: string, what: string, value: string, allowed: readonly string[]): string[] {
+  const list = value.split(',').map((s) => s.trim());
+  for (const s of list) {
+    if (!allowed.includes(s)) throw new UsageError(`${flag}: unknown ${what} '${s}' (${allowed.join(', ')})`);
+  }
+  if (new Set(list).size !== list.length) throw new UsageError(`${flag}: '${value}' names a ${what} twice`);
+  return list;
+}
+
 /**
  * Parse `argv` for suite `suite`, which accepts `accepted` flags; `choices` restricts the values of
  * --solvers and --transport.
@@ -47,11 +59,11 @@ export function parseSuiteArgs(
   suite: string,
   argv: readonly string[],
   accepted: readonly SuiteFlag[],
-  choices: { solvers?: readonly string[]; transports?: readonly string[] } = {},
+  choices: { solvers?: readonly string[]; transports?: readonly string[]; workloads?: readonly string[] } = {},
 ): SuiteArgs {
   const out: SuiteArgs = {
     quick: false, help: false, out: undefined, ranks: undefined, seeds: undefined, solvers: undefined, transport: undefined,
-    size: undefined, sizeText: undefined, fraction: undefined, timeBudget: undefined, json: undefined,
+    size: undefined, sizeText: undefined, fraction: undefined, timeBudget: undefined, workloads: undefined, json: undefined,
   };
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -97,15 +109,12 @@ export function parseSuiteArgs(
       case '--seeds':
         out.seeds = positiveInt('--seeds', value, 100);
         break;
-      case '--solvers': {
-        const list = value.split(',').map((s) => s.trim());
-        const allowed = choices.solvers ?? [];
-        for (const s of list) {
-          if (!allowed.includes(s)) throw new UsageError(`--solvers: unknown solver '${s}' (${allowed.join(', ')})`);
-        }
-        out.solvers = list;
+      case '--solvers':
+        out.solvers = choiceList('--solvers', 'solver', value, choices.solvers ?? []);
         break;
-      }
+      case '--workload':
+        out.workloads = choiceList('--workload', 'workload', value, choices.workloads ?? []);
+        break;
       case '--transport': {
         const allowed = choices.transports ?? ['threads', 'uws'];
         if (!allowed.includes(value)) throw new UsageError(`--transport: unknown transport '${value}' (${allowed.join(', ')})`);

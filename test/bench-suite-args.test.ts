@@ -22,6 +22,17 @@ test('suite options parse into values (ranks sorted, sizes and durations underst
   t.is(d.ranks, undefined);
 });
 
+test('--workload takes a list of the suite\'s workloads, each once, and only where the suite has workloads', (t) => {
+  const choices = { workloads: ['kmeans', 'lenet'] };
+  t.deepEqual(parseSuiteArgs('scaling', ['--workload', 'lenet'], ['--workload'], choices).workloads, ['lenet']);
+  t.deepEqual(parseSuiteArgs('scaling', ['--workload=kmeans,lenet'], ['--workload'], choices).workloads, ['kmeans', 'lenet']);
+  t.is(parseSuiteArgs('scaling', [], ['--workload'], choices).workloads, undefined);
+  t.throws(() => parseSuiteArgs('scaling', ['--workload', 'resnet'], ['--workload'], choices), { instanceOf: UsageError, message: "--workload: unknown workload 'resnet' (kmeans, lenet)" });
+  t.throws(() => parseSuiteArgs('scaling', ['--workload', 'lenet,lenet'], ['--workload'], choices), { instanceOf: UsageError, message: /names a workload twice/ });
+  t.throws(() => parseSuiteArgs('scaling', ['--workload'], ['--workload'], choices), { instanceOf: UsageError, message: /--workload needs a value/ });
+  t.throws(() => parseSuiteArgs('ablation', ['--workload', 'lenet'], ['--quick', '--seeds']), { instanceOf: UsageError, message: /--workload does not apply to this suite/ });
+});
+
 test('bad suite options are UsageErrors that name the problem', (t) => {
   const bad: [string[], RegExp][] = [
     [['--bogus'], /unknown option '--bogus'/],
@@ -68,6 +79,7 @@ test('the CLI exits 2 with a message and the usage for bad flags, before running
     [['kernels', '--ranks', '2'], /does not apply/],
     [['terabyte', '--fraction', '0'], /--fraction/],
     [['sources', '--bogus'], /unknown option '--bogus'/],
+    [['scaling', '--workload', 'resnet'], /unknown workload 'resnet'/],
     [['report', '--results'], /--results needs a folder/],
     [['nosuch'], /unknown subcommand 'nosuch'/],
   ];

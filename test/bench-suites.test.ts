@@ -67,6 +67,13 @@ for (const [suite, extra] of SUITES) {
       t.is(check.root, 'svg');
       t.true(/<(path|rect|circle)\b/.test(svg), `${plot.file} draws something`);
     }
+    if (suite === 'scaling') {
+      // both workloads by default; LeNet only where Fashion-MNIST is installed (else a note says why not)
+      t.true(result.tables.some((x) => x.title.startsWith('K-Means strong scaling')), 'the K-Means table');
+      const lenet = result.tables.find((x) => x.title.startsWith('LeNet strong scaling'));
+      if (lenet) t.deepEqual(lenet.rows.map((r) => [r[0], r[1]]), [['asgd', '1'], ['asgd', '2'], ['hogwild', '1 threads'], ['hogwild', '2 threads']]);
+      else t.true(result.notes.some((n) => /LeNet strong scaling was not run: Fashion-MNIST is not installed/.test(n)), 'no LeNet table without a note saying why');
+    }
     const report = readFileSync(join(root, 'REPORT.md'), 'utf8');
     t.true(report.includes(`## ${result.title}`), 'the report has a section for the suite');
     for (const plot of result.plots) t.true(report.includes(`](${suite}/${plot.file})`), `the report links ${plot.file}`);

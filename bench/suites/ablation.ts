@@ -6,6 +6,7 @@
  * process (the threads transport), so 4 and 8 ranks are oversubscribed on a small machine: the error
  * at a fixed amount of work is meaningful there, the wall times are not.
  */
+import { sizeToPoints } from '../../kmeans/size.js';
 import { barChart } from '../plot.js';
 import { runKmeansJob, samplesToError } from '../kmeans-job.js';
 import type { SuiteOutput } from '../results.js';
@@ -36,7 +37,7 @@ const VARIANTS = [
 
 async function kmeansAblation(ctx: SuiteContext, ranks: number[], seeds: number) {
   const quick = ctx.args.quick;
-  const points = quick ? 1_000_000 : 2_000_000;
+  const points = ctx.args.size ? sizeToPoints(ctx.args.size, 10) : quick ? 1_000_000 : 2_000_000;
   const k = 100;
   const target = 0.002;
   const data = ['--size', String(points), '--dim', '10', '--k-true', String(k), '--k', String(k), '--batch', '1024', '--epochs', '1', '--eval-every', '0.02', '--solver', 'asgd', '--data-seed', '1'];
@@ -142,7 +143,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutput> {
 
 export const ablationSuite: Suite = {
   name: 'ablation',
-  summary: 'ASGD with/without the Parzen window, exchange every 1/4/16/∞, boosted optimizers (both signs) vs plain, at 2/4/8 ranks (--ranks 2,4,8 --seeds 5)',
-  flags: ['--quick', '--out', '--ranks', '--seeds'],
+  summary: 'ASGD with/without the Parzen window, exchange every 1/4/16/∞, boosted optimizers (both signs) vs plain, at 2/4/8 ranks (--ranks 2,4,8 --seeds 5 --size 2M: the K-Means points)',
+  flags: ['--quick', '--out', '--ranks', '--seeds', '--size'],
   run,
 };

@@ -8,7 +8,7 @@ import { runKmeansJob } from '../kmeans-job.js';
 import type { SuiteOutput } from '../results.js';
 import { UsageError } from '../suite-args.js';
 import { band, cell, grid, resample, spread } from '../series.js';
-import { SCALING_SOLVERS } from './scaling.js';
+import { SCALING_SOLVERS } from '../scaling-solvers.js';
 import { OVERSUBSCRIBED_NOTE, type Suite, type SuiteContext } from './types.js';
 
 interface ConvergenceRun {

@@ -217,7 +217,7 @@ async function keuper(ctx: SuiteContext, seeds: number): Promise<Part> {
 }
 
 async function run(ctx: SuiteContext): Promise<SuiteOutput> {
-  const seeds = ctx.args.seeds ?? (ctx.args.quick ? 1 : 2);
+  const seeds = ctx.args.seeds ?? (ctx.args.quick ? 1 : 3);
   const parts = [await lian(ctx, seeds), await distNewton(ctx, seeds), await keuper(ctx, seeds)];
   return {
     title: "The sources' experiments (Lian et al., Arnold & Wang, Keuper & Pfreundt)",

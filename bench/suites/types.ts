@@ -17,6 +17,8 @@ export interface Suite {
   flags: readonly SuiteFlag[];
   solvers?: readonly string[];
   transports?: readonly string[];
+  /** the values --workload takes, for a suite with several workloads */
+  workloads?: readonly string[];
   run(ctx: SuiteContext): Promise<SuiteOutput>;
 }
 
