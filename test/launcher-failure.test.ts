@@ -3,6 +3,9 @@
  * --tolerate-failures the job goes on and a SIGKILLed rank is seen dead by the others within 5 s;
  * Ctrl-C (SIGINT to pgas-run) stops every rank and leaves no process behind.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import {
   ENV_RANK, HEALTH_RANK, PGAS_RANK, killMarked, processesWith, runLauncher, sleep, startLauncher, uniqueMarker, uwsMissingReason,
@@ -34,7 +37,13 @@ test.serial('a rank that exits 3 stops the job, which exits 3 naming the rank', 
 test.serial('a rank that ignores SIGTERM is killed after --kill-grace', async (t) => {
   const marker = uniqueMarker('grace');
   t.teardown(() => killMarked(marker));
-  const r = await runLauncher(['-n', '2', '--kill-grace', '400', ENV_RANK, '--exit-rank', '1', '--exit-code', '5', '--hang', '--ignore-term', marker]);
+  // Rank 1 exits only once rank 0 says it hangs, i.e. after its SIGTERM handler is installed: a rank 1
+  // that exited at once got rank 0 terminated before its handler existed, and the test saw no "ignoring".
+  const gate = join(mkdtempSync(join(tmpdir(), 'pgas-grace-')), 'go');
+  const job = startLauncher(['-n', '2', '--kill-grace', '400', ENV_RANK, '--exit-rank', '1', '--exit-code', '5', '--exit-on-file', gate, '--hang', '--ignore-term', marker]);
+  await job.waitFor(/^\[0\] hanging 0$/m);
+  writeFileSync(gate, '');
+  const r = await job.done;
   t.is(r.code, 5, r.stderr);
   t.regex(r.stdout, /\[0\] ignoring SIGTERM 0/);
   t.regex(r.stderr, /SIGKILL \(stopped by pgas-run\): rank 0/);
