@@ -15,7 +15,7 @@ function loadText(r: RunRecord): string {
   if (!r.loadAverage) return '';
   const start = r.loadAverageAtStart ? `at the start ${r.loadAverageAtStart.join(' / ')}, ` : '';
   const busy = Math.max(r.loadAverage[1]!, r.loadAverageAtStart?.[0] ?? 0) > r.machine.cores;
-  return `; load average ${start}at the end ${r.loadAverage.join(' / ')} (1 / 5 / 15 min) on ${r.machine.cores} cores${busy ? ' — **the machine was shared and busy: timings are noisy**' : ''}`;
+  return `; load average ${start}at the end ${r.loadAverage.join(' / ')} (1 / 5 / 15 min) on ${r.machine.cores} cores${busy ? ` — **load above the ${r.machine.cores} cores (other work on the machine, or this suite's own oversubscribed ranks): timings are noisy**` : ''}`;
 }
 
 function header(result: SuiteResultFile): string[] {
