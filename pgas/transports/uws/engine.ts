@@ -22,6 +22,8 @@ import { DataServer } from './server.js';
 import { Target } from './target.js';
 
 const LINGER_POLL_MS = 20;
+/** How long an exiting rank keeps answering connections accepted before its listener closed (see exitNow). */
+const EXIT_SETTLE_MS = 50;
 
 export class Engine {
   endpoint = '';
@@ -423,8 +425,14 @@ export class Engine {
   private exitNow(): void {
     this.stopped = true;
     this.server.closeNow();
-    Atomics.store(this.ctl, C_EXIT_DONE, 1);
-    Atomics.notify(this.ctl, C_EXIT_DONE);
+    // A peer may have connected just before the listener closed, its upgrade request still on the way.
+    // If it arrived while Node tears this thread down, uWS could not call the (refusing) upgrade handler
+    // and would abort the process, turning the rank's exit status into SIGABRT. Keep the loop running
+    // a moment so such requests are answered (503) first; the main thread waits up to EXIT_WAIT_MS.
+    setTimeout(() => {
+      Atomics.store(this.ctl, C_EXIT_DONE, 1);
+      Atomics.notify(this.ctl, C_EXIT_DONE);
+    }, EXIT_SETTLE_MS);
   }
 
   /**

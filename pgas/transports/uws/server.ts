@@ -57,6 +57,8 @@ export class DataServer {
   private readonly app: UWS.TemplatedApp;
   private listenSocket: UWS.us_listen_socket | undefined;
   private readonly sockets = new Set<Socket>();
+  /** close() or closeNow() ran: connections accepted before the listener closed are refused, not upgraded. */
+  private closed = false;
   private readonly unacked: Socket[] = [];
   private flushScheduled = false;
   private readonly flush = (): void => this.flushAcks();
@@ -108,6 +110,7 @@ export class DataServer {
 
   /** Clean close: peers see code CLOSE_LEAVING; no new connections. */
   close(): void {
+    this.closed = true;
     this.stopListening();
     for (const ws of [...this.sockets]) {
       ws.getUserData().open = false;
@@ -124,6 +127,7 @@ export class DataServer {
 
   /** Process exit: close every uWS socket now, so that the thread can be torn down (see DESIGN.md). */
   closeNow(): void {
+    this.closed = true;
     this.stopListening();
     for (const ws of [...this.sockets]) {
       ws.getUserData().open = false;
@@ -138,6 +142,21 @@ export class DataServer {
   }
 
   private upgrade(res: UWS.HttpResponse, req: UWS.HttpRequest, context: UWS.us_socket_context_t): void {
+    // uWS aborts the whole process when an upgrade handler returns without answering, so answer every
+    // request: refused once the server is closed (a peer that dialled just before the listener closed,
+    // e.g. a lazy link opened while this rank exits), and closed if anything below throws.
+    if (this.closed) {
+      res.writeStatus('503 Service Unavailable').end('rank is closing', true);
+      return;
+    }
+    try {
+      this.upgradeOpen(res, req, context);
+    } catch {
+      res.close();
+    }
+  }
+
+  private upgradeOpen(res: UWS.HttpResponse, req: UWS.HttpRequest, context: UWS.us_socket_context_t): void {
     const key = req.getHeader('sec-websocket-key');
     const protocol = req.getHeader('sec-websocket-protocol');
     const extensions = req.getHeader('sec-websocket-extensions');
