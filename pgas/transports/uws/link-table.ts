@@ -127,7 +127,12 @@ export class LinkTable {
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
       }
     }
-    if (this.links[rank] === link && link.state !== LINK_GONE) this.gone(rank, WireStatus.PEER_DEAD);
+    if (this.links[rank] === link && link.state !== LINK_GONE) {
+      // Dead in the health vector before the waiters fail: a caller whose connect() just failed with
+      // PEER_DEAD must already see isAlive(rank) false (the unreachable callback comes after).
+      this.options.shared.markDead(rank);
+      this.gone(rank, WireStatus.PEER_DEAD);
+    }
     throw new Error(`rank ${this.options.rank} cannot open a data connection to rank ${rank} at ${endpoint}: ${lastError}`);
   }
 
