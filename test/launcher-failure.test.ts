@@ -3,7 +3,7 @@
  * --tolerate-failures the job goes on and a SIGKILLed rank is seen dead by the others within 5 s;
  * Ctrl-C (SIGINT to pgas-run) stops every rank and leaves no process behind.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -39,7 +39,9 @@ test.serial('a rank that ignores SIGTERM is killed after --kill-grace', async (t
   t.teardown(() => killMarked(marker));
   // Rank 1 exits only once rank 0 says it hangs, i.e. after its SIGTERM handler is installed: a rank 1
   // that exited at once got rank 0 terminated before its handler existed, and the test saw no "ignoring".
-  const gate = join(mkdtempSync(join(tmpdir(), 'pgas-grace-')), 'go');
+  const gateDir = mkdtempSync(join(tmpdir(), 'pgas-grace-'));
+  t.teardown(() => rmSync(gateDir, { recursive: true, force: true }));
+  const gate = join(gateDir, 'go');
   const job = startLauncher(['-n', '2', '--kill-grace', '400', ENV_RANK, '--exit-rank', '1', '--exit-code', '5', '--exit-on-file', gate, '--hang', '--ignore-term', marker]);
   await job.waitFor(/^\[0\] hanging 0$/m);
   writeFileSync(gate, '');
