@@ -19,6 +19,8 @@
  *   PGAS_ADVERTISE_HOST     address peers use to reach it (default: the listen host)
  *   PGAS_STARTUP_TIMEOUT_MS how long the rendezvous waits for every rank (default 30000)
  *   PGAS_HEARTBEAT_MS       liveness heartbeat period on the bootstrap connection (default 500)
+ *   PGAS_LAUNCHER_PID       pgas-run's (or its ssh shim's) pid: the rank stops itself if its parent
+ *                           is no longer that process (pgas/launcher-watch.ts)
  *   PGAS_CONNECTIONS        lazy (default) | eager: uws data links open on first use of a rank, or
  *                           all at start (GPI-2's dynamic versus static infrastructure); ucx is always
  *                           eager, threads need none (pgas-run --connections)

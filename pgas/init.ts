@@ -3,6 +3,7 @@ import { resolveConfig, type PgasConfig } from './config.js';
 import { PgasContext } from './context.js';
 import { parseConnectionMode, readRankEnvironment, type ConnectionMode } from './env.js';
 import { ConfigError } from './errors.js';
+import { watchLauncher } from './launcher-watch.js';
 import { runThreadRanks } from './transports/threads/hub.js';
 import { ThreadsTransport } from './transports/threads/transport.js';
 import type { ThreadRankInit } from './transports/threads/messages.js';
@@ -30,6 +31,7 @@ export async function init(options: InitOptions = {}): Promise<PgasContext> {
   const config = resolveConfig({ ...configFromEnvironment(), ...options.config });
   const threadInit = !isMainThread ? (workerData as { pgasThreads?: ThreadRankInit } | undefined)?.pgasThreads : undefined;
   if (threadInit) return PgasContext.open(new ThreadsTransport(threadInit));
+  watchLauncher(options.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
 
   if (process.env.PGAS_TRANSPORT === 'threads' && !process.env.PGAS_RANK) {
     return hostThreadRanks(config);

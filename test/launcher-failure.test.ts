@@ -141,6 +141,21 @@ uwsTest('Ctrl-C during a real job stops every rank and leaves no process behind'
   await expectNoProcesses(t, marker);
 });
 
+uwsTest('ranks whose pgas-run was SIGKILLed stop by themselves instead of hanging on as orphans', async (t) => {
+  const marker = uniqueMarker('orphan');
+  t.teardown(() => killMarked(marker));
+  const job = startLauncher(['-n', '3', PGAS_RANK, '--hold', '60000', marker]);
+  await job.waitFor(/^\[\d\] rank \d\/3 ok/m, 3);
+  t.is(processesWith(marker).length, 4); // the launcher and three ranks, holding for 60 s
+  const killedAt = Date.now();
+  job.child.kill('SIGKILL'); // pgas-run cannot stop anything now: the ranks must notice themselves
+  await job.done;
+  for (let i = 0; i < 200 && processesWith(marker).length > 0; i++) await sleep(50);
+  const left = processesWith(marker);
+  t.deepEqual(left.map((p) => p.cmdline.split('\0').slice(0, 2).join(' ')), [], 'ranks outlived their launcher');
+  t.log(`the ranks were gone ${Date.now() - killedAt} ms after pgas-run was SIGKILLed`);
+});
+
 uwsTest('--startup-timeout reaches the rendezvous, which names the rank that never arrived', async (t) => {
   const marker = uniqueMarker('absent');
   t.teardown(() => killMarked(marker));

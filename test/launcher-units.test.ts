@@ -161,8 +161,10 @@ test('rank environment: the token is never in it; stale contract variables and P
     PGAS_SIZE: '4', PGAS_TRANSPORT: 'uws', PGAS_TOKEN_STDIN: '1', PGAS_RANK: '2', PGAS_RENDEZVOUS: '[::1]:99',
     PGAS_LISTEN_HOST: '0.0.0.0', PGAS_ADVERTISE_HOST: 'n1', PGAS_STARTUP_TIMEOUT_MS: '500',
   });
-  const env = childEnvironment({ PATH: '/bin', PGAS_TOKEN: 'secret!!', PGAS_LISTEN_HOST: 'stale', SLURM_LOCALID: '1', PGAS_CONFIG: '{}', FOO: 'x' }, vars, [['FOO', undefined], ['BAR', 'y']]);
+  const env = childEnvironment({ PATH: '/bin', PGAS_TOKEN: 'secret!!', PGAS_LISTEN_HOST: 'stale', PGAS_LAUNCHER_PID: '1', SLURM_LOCALID: '1', PGAS_CONFIG: '{}', FOO: 'x' }, vars, [['FOO', undefined], ['BAR', 'y']]);
   t.is(env.PGAS_TOKEN, undefined);
+  t.is(env.PGAS_LAUNCHER_PID, undefined, 'a launcher pid from an enclosing job must not reach the rank');
+  t.is(rankEnv({ rank: 0, size: 1, transport: 'uws', rendezvous: undefined, listenHost: undefined, advertiseHost: undefined, startupTimeoutMs: undefined, heartbeatMs: undefined, launcherPid: 42 }).PGAS_LAUNCHER_PID, '42');
   t.is(env.PGAS_LISTEN_HOST, '0.0.0.0');
   t.is(env.SLURM_LOCALID, '1');
   t.is(env.PGAS_CONFIG, '{}');

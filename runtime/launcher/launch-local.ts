@@ -35,7 +35,7 @@ export async function launchLocal(ctx: LaunchContext, token: string): Promise<Jo
   };
 
   if (options.transport === 'threads') {
-    const vars = rankEnv({ rank: undefined, size, transport: 'threads', rendezvous: undefined, listenHost: undefined, advertiseHost: undefined, ...settings });
+    const vars = rankEnv({ rank: undefined, size, transport: 'threads', rendezvous: undefined, listenHost: undefined, advertiseHost: undefined, ...settings, launcherPid: process.pid });
     delete vars.PGAS_TOKEN_STDIN; // ranks of one process need no token
     return runJob({
       ...common,
@@ -59,7 +59,7 @@ export async function launchLocal(ctx: LaunchContext, token: string): Promise<Jo
   return runJob({
     ...common,
     start: () => Array.from({ length: size }, (_, rank) => {
-      const vars = rankEnv({ rank, size, transport: options.transport, rendezvous: { host: advertiseHost, port }, listenHost, advertiseHost, ...settings });
+      const vars = rankEnv({ rank, size, transport: options.transport, rendezvous: { host: advertiseHost, port }, listenHost, advertiseHost, ...settings, launcherPid: process.pid });
       return spawnLocalRank({
         rank,
         label: String(rank),

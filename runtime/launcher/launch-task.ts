@@ -37,6 +37,7 @@ export async function launchTask(ctx: LaunchContext): Promise<JobReport> {
     listenHost: task.listenHost,
     advertiseHost: task.advertiseHost,
     ...startupSettings(ctx),
+    launcherPid: process.pid,
   });
   return runJob({
     size: task.size,

@@ -12,6 +12,12 @@ export interface RankEnvSpec {
   advertiseHost: string | undefined;
   startupTimeoutMs: number | undefined;
   heartbeatMs: number | undefined;
+  /**
+   * Ranks that are this process's own children (local and srun/mpirun tasks) stop by themselves if
+   * pgas-run dies (pgas/launcher-watch.ts). Remote ranks leave it out: their parent is the shim, which
+   * names itself instead and stops them when the ssh connection ends.
+   */
+  launcherPid?: number;
 }
 
 export function formatHostPort(host: string, port: number): string {
@@ -31,6 +37,7 @@ export function rankEnv(spec: RankEnvSpec): Record<string, string> {
   if (spec.advertiseHost !== undefined) env.PGAS_ADVERTISE_HOST = spec.advertiseHost;
   if (spec.startupTimeoutMs !== undefined) env.PGAS_STARTUP_TIMEOUT_MS = String(spec.startupTimeoutMs);
   if (spec.heartbeatMs !== undefined) env.PGAS_HEARTBEAT_MS = String(spec.heartbeatMs);
+  if (spec.launcherPid !== undefined) env.PGAS_LAUNCHER_PID = String(spec.launcherPid);
   return env;
 }
 
@@ -39,7 +46,7 @@ export function rankEnv(spec: RankEnvSpec): Record<string, string> {
  * launcher sets itself (a stale one would contradict it) and the token (it goes on stdin). Other PGAS_*
  * knobs, and scheduler variables (which env.ts consults only when PGAS_RANK is absent), pass through.
  */
-const SCRUBBED = /^PGAS_(RANK|SIZE|TRANSPORT|RENDEZVOUS|TOKEN|TOKEN_STDIN|LISTEN_HOST|ADVERTISE_HOST)$/;
+const SCRUBBED = /^PGAS_(RANK|SIZE|TRANSPORT|RENDEZVOUS|TOKEN|TOKEN_STDIN|LISTEN_HOST|ADVERTISE_HOST|LAUNCHER_PID)$/;
 
 /** The launcher's environment minus what would confuse or leak, plus the rank's variables and -x ones. */
 export function childEnvironment(

@@ -101,6 +101,8 @@ function run(args: string[]): void {
     child = spawn(process.execPath, [program, ...programArgs], {
       stdio: ['pipe', 'inherit', 'pipe'],
       detached: true, // own process group: stop() signals everything the program started
+      // the rank watches its parent (pgas/launcher-watch.ts): here that is this shim, not pgas-run
+      env: { ...process.env, PGAS_LAUNCHER_PID: String(process.pid) },
     });
     child.stdin!.on('error', () => {});
     child.stdin!.end(`${token}\n`);
