@@ -2,6 +2,7 @@
  * The uws transport with real rank processes (child processes started with the env contract of
  * pgas/env.ts), tested at the Transport level.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import WebSocket from 'ws';
 import { WireStatus } from '../pgas/errors.js';
@@ -126,17 +127,39 @@ test.serial('the rendezvous times out naming the ranks that never arrived', asyn
   }
 });
 
+/**
+ * Resolves once every thread of `pid` is stopped. kill(SIGSTOP) returns before that: on a loaded
+ * machine a thread of the rank (its communication worker) still answered two requests posted after
+ * the kill had returned, so the test must see the stop before it relies on it.
+ */
+async function waitStopped(pid: number, timeoutMs = 10000): Promise<boolean> {
+  const state = (tid: string): string => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').slice(0, 1);
+    } catch {
+      return 'T'; // the thread ended: it answers nothing either
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (readdirSync(`/proc/${pid}/task`).every((tid) => 'Tt'.includes(state(tid)))) return true;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return false;
+}
+
 test.serial('a killed rank is seen dead by the others within 5 s; its pending and new operations fail', async (t) => {
   const ranks = await startJob(3, { scenario: 'watch' });
   t.teardown(() => killAll(ranks));
   for (const r of ranks) await r.waitLine((l) => l.ready === true);
   // Freeze rank 2 so that operations to it stay pending, then kill it.
   ranks[2]!.child.kill('SIGSTOP');
+  t.true(await waitStopped(ranks[2]!.child.pid!), 'rank 2 did not stop within 10 s of SIGSTOP');
   ranks[0]!.write('post 2');
   ranks[1]!.write('post 2');
   for (const r of ranks.slice(0, 2)) {
     const posted = await r.waitLine((l) => l.posted === true);
-    t.is(posted.completed, 0, `rank ${r.rank}: operations to a frozen rank completed`);
+    t.is(posted.completed, 0, `rank ${r.rank}: operations to a frozen rank completed: ${JSON.stringify(posted)}`);
   }
   const killedAt = Date.now();
   ranks[2]!.child.kill('SIGKILL');
