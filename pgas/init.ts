@@ -31,7 +31,8 @@ export async function init(options: InitOptions = {}): Promise<PgasContext> {
   const config = resolveConfig({ ...configFromEnvironment(), ...options.config });
   const threadInit = !isMainThread ? (workerData as { pgasThreads?: ThreadRankInit } | undefined)?.pgasThreads : undefined;
   if (threadInit) return PgasContext.open(new ThreadsTransport(threadInit));
-  watchLauncher(options.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  watchLauncher(log);
 
   if (process.env.PGAS_TRANSPORT === 'threads' && !process.env.PGAS_RANK) {
     return hostThreadRanks(config);
@@ -47,7 +48,7 @@ export async function init(options: InitOptions = {}): Promise<PgasContext> {
     rankEnv = { ...process.env, PGAS_TRANSPORT: choice.kind };
   }
   const env = readRankEnvironment(rankEnv);
-  if (autoNote) (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`pgas: rank ${env.rank}: ${autoNote}`);
+  if (autoNote) log(`pgas: rank ${env.rank}: ${autoNote}`);
   if (env.transport === 'threads') {
     throw new ConfigError('PGAS_TRANSPORT=threads runs all ranks in one process: set PGAS_SIZE and leave PGAS_RANK unset');
   }
